@@ -1,0 +1,88 @@
+"""Text areas inside a plate: where each line sits, and how an area is cut out for the reader.
+
+A plate is described by its quadrilateral (clockwise from top-left, image pixels) and its layout (one or
+two lines). Areas are fixed fractions of the plate's own coordinate frame, so a perspective-correct
+homography maps them into the image: the reader always sees a line the same way, whatever the camera
+angle. The synthesizer cuts its training crops with these same functions; any change here means
+retraining the reader.
+
+The two-line split overlaps (top to 0.42, bottom from 0.36): a slightly wrong plate quad then clips no
+character, and the reader is trained to ignore the slivers of the other line at the edge.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from edge.plate import LineRole
+
+#: Reader input size (height, width), grayscale. Part of the model contract (manifest ``input_shape``).
+READER_H = 32
+READER_W = 128
+
+#: Vertical extent (v0, v1) of each role in plate-normalised coordinates.
+AREA_SPANS: dict[LineRole, tuple[float, float]] = {
+    LineRole.SINGLE: (0.0, 1.0),
+    LineRole.TOP: (0.0, 0.42),
+    LineRole.BOTTOM: (0.36, 1.0),
+}
+
+Quad = np.ndarray  # (4, 2) float32, clockwise from top-left
+
+
+@dataclass(frozen=True)
+class AreaCut:
+    """One text line cut out of an image: its role, its quad in image pixels, and the reader input."""
+
+    role: LineRole
+    quad: Quad
+    pixels: np.ndarray  # (READER_H, READER_W) uint8
+
+
+def roles_for(two_line: bool) -> tuple[LineRole, ...]:
+    """Areas of a plate in reading order (top line first)."""
+    return (LineRole.TOP, LineRole.BOTTOM) if two_line else (LineRole.SINGLE,)
+
+
+def unit_to_image(plate_quad: Quad) -> np.ndarray:
+    """Homography from the plate's unit square (u, v in [0, 1]) to image pixels."""
+    src = np.array([[0, 0], [1, 0], [1, 1], [0, 1]], dtype=np.float32)
+    return cv2.getPerspectiveTransform(src, np.asarray(plate_quad, dtype=np.float32))
+
+
+def area_quad(plate_quad: Quad, role: LineRole) -> Quad:
+    """The image-pixel quad of one area of a plate."""
+    v0, v1 = AREA_SPANS[role]
+    unit = np.array([[[0, v0], [1, v0], [1, v1], [0, v1]]], dtype=np.float32)
+    return cv2.perspectiveTransform(unit, unit_to_image(plate_quad))[0]
+
+
+def to_gray(image: np.ndarray) -> np.ndarray:
+    """BGR or gray uint8 image to gray uint8."""
+    if image.ndim == 3:
+        return cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+    return image
+
+
+def warp_area(gray: np.ndarray, quad: Quad) -> np.ndarray:
+    """Rectify one area to the reader's input size.
+
+    INTER_AREA would be better for strong down-scaling, but warpPerspective only offers linear/cubic;
+    a plate line is rarely much wider than a few hundred px at gate distances, so linear is enough.
+    """
+    dst = np.array([[0, 0], [READER_W, 0], [READER_W, READER_H], [0, READER_H]], dtype=np.float32)
+    m = cv2.getPerspectiveTransform(np.asarray(quad, dtype=np.float32), dst)
+    return cv2.warpPerspective(gray, m, (READER_W, READER_H), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+
+
+def cut_areas(image: np.ndarray, plate_quad: Quad, two_line: bool) -> list[AreaCut]:
+    """Cut every text area of a plate out of an image, top line first."""
+    gray = to_gray(image)
+    cuts = []
+    for role in roles_for(two_line):
+        q = area_quad(plate_quad, role)
+        cuts.append(AreaCut(role, q, warp_area(gray, q)))
+    return cuts

@@ -1,0 +1,441 @@
+"""The site configuration schema: pydantic models for the YAML (loaded by `edge.config.load_config`).
+
+Every model forbids unknown keys: a misspelt key silently falling back to its default (say `detct_fps`) is
+worse at a gate than refusing to start. Models are frozen because the config is read once and shared by
+threads. Relative file paths resolve against the YAML file's directory (passed as validation context
+`base_dir`), so a site folder can be moved whole; without that context they stay relative to the cwd.
+
+The Field descriptions are the reference for each key; config/site.example.yaml repeats them as comments.
+Existence of referenced files is NOT checked here (example configs name files that only exist on the gate
+box): `edge.config.validate_files` does that.
+"""
+
+import os
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+# One definition of the device names and the bundled models folder, shared with the model loader
+# (edge.runtime imports onnxruntime lazily, so this stays cheap for check-config).
+from edge.runtime import DEFAULT_MODELS_DIR, Device
+
+WHOLE_FRAME: tuple[tuple[float, float], ...] = ((0.0, 0.0), (1.0, 0.0), (1.0, 1.0), (0.0, 1.0))
+_STREAM_SCHEMES = ("rtsp", "rtsps")
+_SLUG_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_-")
+
+
+def _resolve_path(value: Path, info: ValidationInfo) -> Path:
+    base = (info.context or {}).get("base_dir")
+    if base is None or value.is_absolute():
+        return value
+    return Path(os.path.normpath(Path(base) / value))
+
+
+def _check_slug(value: str) -> str:
+    # Ids become MQTT topic levels and file names: keep them to a set that is safe in both.
+    if not value or value[0] in "_-" or not set(value) <= _SLUG_CHARS:
+        raise ValueError(
+            f"'{value}' is not a valid id: use lower-case letters, digits, '-' and '_', "
+            "starting with a letter or digit"
+        )
+    return value
+
+
+ConfigPath = Annotated[Path, AfterValidator(_resolve_path)]
+Slug = Annotated[str, Field(max_length=64), AfterValidator(_check_slug)]
+Unit = Annotated[float, Field(ge=0.0, le=1.0)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Backoff(_Model):
+    """Reconnect backoff: wait `initial_s`, double after each failed attempt, never more than `max_s`."""
+
+    initial_s: float = Field(
+        default=1.0, gt=0, le=3600, description="Delay before the first reconnect attempt."
+    )
+    max_s: float = Field(default=30.0, gt=0, le=3600, description="Upper bound for the doubling delay.")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "Backoff":
+        if self.max_s < self.initial_s:
+            raise ValueError(f"max_s ({self.max_s}) must not be below initial_s ({self.initial_s})")
+        return self
+
+
+class TlsConfig(_Model):
+    """TLS to the broker. An empty mapping (`tls: {}`) means TLS with the system trust store."""
+
+    ca_file: ConfigPath | None = Field(
+        default=None,
+        description="PEM bundle of the CA that signed the broker certificate; omit for system CAs.",
+    )
+    cert_file: ConfigPath | None = Field(default=None, description="Client certificate (PEM) for mutual TLS.")
+    key_file: ConfigPath | None = Field(
+        default=None, description="Private key (PEM) of cert_file; keep it 0600."
+    )
+
+    @model_validator(mode="after")
+    def _pair(self) -> "TlsConfig":
+        if (self.cert_file is None) != (self.key_file is None):
+            raise ValueError("cert_file and key_file go together: give both for mutual TLS, or neither")
+        return self
+
+
+_PASSWORD_HELP = (
+    "a literal password is not accepted in the config file; put it in a file and set password_file "
+    "(with systemd: LoadCredential=mqtt-password:/etc/plate-edge/mqtt-password and "
+    "password_file: /run/credentials/plate-edge.service/mqtt-password, i.e. $CREDENTIALS_DIRECTORY), "
+    "or name an environment variable in password_env"
+)
+
+
+class MqttConfig(_Model):
+    """The broker that receives events (QoS 1, at-least-once through the on-disk outbox)."""
+
+    host: str = Field(min_length=1, description="Broker host name or IP address.")
+    port: int = Field(
+        default=1883, ge=1, le=65535, description="Broker port; defaults to 8883 when `tls` is set."
+    )
+    tls: TlsConfig | None = Field(default=None, description="TLS settings; omit (or null) for plain TCP.")
+    username: str | None = Field(
+        default=None, min_length=1, description="User name; omit for anonymous access."
+    )
+    password_file: ConfigPath | None = Field(
+        default=None,
+        description="File holding the password (trailing newline ignored); see systemd LoadCredential.",
+    )
+    password_env: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
+        description="Name of an environment variable holding the password (alternative to password_file).",
+    )
+    password: None = Field(
+        default=None, exclude=True, repr=False, description="Not accepted: use password_file or password_env."
+    )
+    client_id: str = Field(
+        default="plate-edge",
+        min_length=1,
+        max_length=128,
+        description="MQTT client id, default `plate-edge-<site>`; unique per broker (a twin kicks it off).",
+    )
+    keepalive_s: int = Field(
+        default=30,
+        ge=5,
+        le=3600,
+        description="Ping interval; the broker publishes our offline Last Will about 1.5x this after a cut.",
+    )
+    protocol: Literal["3.1.1", "5"] = Field(default="3.1.1", description="MQTT protocol version.")
+    max_inflight: int = Field(
+        default=20, ge=1, le=65535, description="Unacknowledged QoS 1 messages allowed in flight at once."
+    )
+    qos: Literal[1] = Field(default=1, description="Fixed at 1: events are delivered at least once (design).")
+    reconnect: Backoff = Field(
+        default=Backoff(initial_s=1.0, max_s=60.0), description="Backoff between broker reconnect attempts."
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _tls_port(cls, data: Any) -> Any:
+        # Same convention as mosquitto's clients: TLS without an explicit port means 8883.
+        if isinstance(data, dict) and data.get("tls") is not None and "port" not in data:
+            return {**data, "port": 8883}
+        return data
+
+    @field_validator("password", mode="before")
+    @classmethod
+    def _no_literal_password(cls, value: object) -> None:
+        raise ValueError(_PASSWORD_HELP)
+
+    @field_validator("protocol", mode="before")
+    @classmethod
+    def _protocol_text(cls, value: object) -> object:
+        # YAML reads `protocol: 5` as an int; accept it rather than demand quotes.
+        return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+    @model_validator(mode="after")
+    def _credentials(self) -> "MqttConfig":
+        if self.password_file is not None and self.password_env is not None:
+            raise ValueError("give password_file or password_env, not both")
+        if self.username is None and (self.password_file is not None or self.password_env is not None):
+            raise ValueError("a password needs a username (MQTT 3.1.1 sends no password without one)")
+        return self
+
+    def read_password(self) -> str | None:
+        """The broker password from password_file or password_env, or None when anonymous.
+
+        Read on demand, not at load time, so the secret is never part of the config object (and never
+        shows in its repr or in a dump). Raises OSError / LookupError with the source named.
+        """
+        if self.password_file is not None:
+            return self.password_file.read_text(encoding="utf-8").rstrip("\r\n")
+        if self.password_env is not None:
+            value = os.environ.get(self.password_env)
+            if value is None:
+                raise LookupError(f"environment variable {self.password_env} (mqtt.password_env) is not set")
+            return value
+        return None
+
+
+class MotionConfig(_Model):
+    """Motion gate: skip detection while nothing moves inside the ROI, to save CPU on idle gates."""
+
+    enabled: bool = Field(default=True, description="Run detection only on frames with motion in the ROI.")
+    threshold: int = Field(
+        default=25, ge=1, le=255, description="Grey-level change (0-255) that counts as motion."
+    )
+    min_area_fraction: float = Field(
+        default=0.01, gt=0, le=1, description="Fraction of the ROI that must change to count as motion."
+    )
+
+
+class CameraConfig(_Model):
+    """One camera (one RTSP stream) watching one lane."""
+
+    id: Slug = Field(description="Camera id; names MQTT topics (`<prefix>/<id>/events`) and snapshot dirs.")
+    url: str = Field(
+        min_length=1,
+        description="rtsp:// or rtsps:// stream URL, or a video file path (testing, commissioning).",
+    )
+    direction: Literal["entry", "exit"] | None = Field(
+        default=None,
+        description="Lane direction copied into events: entry, exit, or null when mixed/unknown.",
+    )
+    roi: tuple[tuple[Unit, Unit], ...] = Field(
+        default=WHOLE_FRAME,
+        description="Region of interest: polygon of [x, y] points, normalised 0..1 (0,0 = top left).",
+    )
+    detect_fps: float = Field(
+        default=10.0,
+        gt=0,
+        le=30,
+        description="Frames per second sent to the detector (the rest are dropped).",
+    )
+    min_plate_height_px: int = Field(
+        default=20,
+        ge=8,
+        le=2000,
+        description="Ignore plates shorter than this in frame pixels (too far to read).",
+    )
+    transport: Literal["tcp", "udp"] = Field(
+        default="tcp", description="RTSP transport; tcp avoids smeared frames from lost UDP packets."
+    )
+    open_timeout_s: float = Field(
+        default=10.0, gt=0, le=300, description="Give up opening the stream after this."
+    )
+    read_timeout_s: float = Field(
+        default=5.0, gt=0, le=300, description="Watchdog: reconnect when no new frame arrived for this long."
+    )
+    reconnect: Backoff = Field(default=Backoff(), description="Backoff between stream reconnect attempts.")
+    motion: MotionConfig = Field(default=MotionConfig(), description="Motion gate settings.")
+
+    @field_validator("url")
+    @classmethod
+    def _check_url(cls, value: str, info: ValidationInfo) -> str:
+        # Never echo the URL in messages: RTSP URLs usually carry the camera password.
+        parts = urlsplit(value)
+        if parts.scheme in _STREAM_SCHEMES:
+            if not parts.hostname:
+                raise ValueError("the RTSP URL has no host")
+            return value
+        if "://" in value:
+            raise ValueError(f"unsupported URL scheme '{parts.scheme}': use rtsp://, rtsps:// or a file path")
+        return str(_resolve_path(Path(value), info))
+
+    @field_validator("roi")
+    @classmethod
+    def _roi_area(cls, roi: tuple[tuple[float, float], ...]) -> tuple[tuple[float, float], ...]:
+        # Counted here rather than with min_length, which would also fire (confusingly) when a point is bad.
+        if len(roi) < 3:
+            raise ValueError(f"the ROI polygon needs at least 3 points, got {len(roi)}")
+        # Shoelace area: a polygon of collinear or repeated points would silently match nothing.
+        twice_area = sum(x1 * y2 - x2 * y1 for (x1, y1), (x2, y2) in zip(roi, roi[1:] + roi[:1], strict=True))
+        if abs(twice_area) / 2 < 1e-4:
+            raise ValueError("the ROI polygon encloses no area (points collinear or repeated?)")
+        return roi
+
+    @property
+    def is_stream(self) -> bool:
+        """True for an RTSP stream, False for a video file."""
+        return urlsplit(self.url).scheme in _STREAM_SCHEMES
+
+    @property
+    def redacted_url(self) -> str:
+        """The URL with any password replaced by `***`, for logs and status pages."""
+        parts = urlsplit(self.url)
+        if parts.password is None:
+            return self.url
+        netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+        return parts._replace(netloc=netloc).geturl()
+
+
+class RecognitionConfig(_Model):
+    """Detector, reader and the thresholds that turn per-frame reads into events."""
+
+    detector: Literal["own", "text"] = Field(
+        default="own",
+        description="own: the project's plate detector; text: a generic scene-text detector (slower).",
+    )
+    device: Device = Field(
+        default="auto",
+        description="ONNX Runtime device; auto uses CUDA when the GPU build and a GPU are present.",
+    )
+    models_dir: ConfigPath = Field(default=DEFAULT_MODELS_DIR, description="Folder with the ONNX models.")
+    min_detection_confidence: float = Field(
+        default=0.5, ge=0, le=1, description="Plate boxes below this detector score are dropped."
+    )
+    min_read_confidence: float = Field(
+        default=0.8, ge=0, le=1, description="Fused reads below this confidence publish no plate.read."
+    )
+    confirm_frames: int = Field(
+        default=3,
+        ge=1,
+        le=30,
+        description="Agreeing frames needed before plate.read; more = surer but later.",
+    )
+    best_k: int = Field(
+        default=5, ge=1, le=50, description="Sharpest crops kept per vehicle to fuse the read."
+    )
+    dedup_window_s: float = Field(
+        default=30.0,
+        ge=0,
+        le=3600,
+        description="Same plate on the same camera within this window: no new event.",
+    )
+    track_lost_s: float = Field(
+        default=2.0, gt=0, le=60, description="A vehicle unseen for this long has left (vehicle.left)."
+    )
+
+
+class PlateListConfig(_Model):
+    """A plate list: a text file, one plate per line, `#` starts a comment."""
+
+    file: ConfigPath = Field(description="The list file (UTF-8).")
+    max_distance: int = Field(
+        default=0,
+        ge=0,
+        le=3,
+        description="Edit distance still counted as a match; above 0 tolerates misreads but also "
+        "lets near-identical foreign plates match (risky for allow lists).",
+    )
+
+
+class ListsConfig(_Model):
+    """Allow/deny lists; a matched event carries `list: {name, matched, distance}`."""
+
+    allow: PlateListConfig | None = Field(default=None, description="Plates allowed through (barrier opens).")
+    deny: PlateListConfig | None = Field(default=None, description="Plates refused or flagged.")
+
+
+class StorageConfig(_Model):
+    """Local state: the outbox database and plate snapshots."""
+
+    state_dir: ConfigPath = Field(
+        default=Path("/var/lib/plate-edge"),
+        description="Outbox and snapshots (created when missing); default matches systemd StateDirectory.",
+    )
+    snapshot_retention_days: int = Field(
+        default=30,
+        ge=0,
+        le=3650,
+        description="Delete snapshots older than this; 0 saves no snapshots (privacy).",
+    )
+    save_full_frame: bool = Field(
+        default=False, description="Also save the whole frame, not only the plate crop."
+    )
+    outbox_max_events: int = Field(
+        default=100_000, ge=100, description="Outbox bound during broker outages; the oldest events go first."
+    )
+
+
+class HttpConfig(_Model):
+    """The HTTP server: health, metrics, analysis API, page."""
+
+    enabled: bool = Field(default=True, description="Serve HTTP from the daemon.")
+    host: str = Field(
+        default="127.0.0.1", min_length=1, description="Bind address; 0.0.0.0 exposes it on the LAN."
+    )
+    port: int = Field(default=8080, ge=1, le=65535, description="TCP port.")
+
+
+class LoggingConfig(_Model):
+    """Daemon logging; command-line --log-format / --log-level win over these."""
+
+    format: Literal["text", "json"] = Field(
+        default="text", description="text for people, json for log shippers."
+    )
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
+        default="INFO", description="Threshold."
+    )
+
+    @field_validator("level", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+
+def _unique_ids(cameras: tuple[CameraConfig, ...]) -> tuple[CameraConfig, ...]:
+    first: dict[str, int] = {}
+    for index, camera in enumerate(cameras):
+        if camera.id in first:
+            raise ValueError(
+                f"duplicate camera id '{camera.id}' at cameras[{first[camera.id]}] and cameras[{index}]"
+            )
+        first[camera.id] = index
+    return cameras
+
+
+class Config(_Model):
+    """A whole site: one gate box, its broker, its cameras."""
+
+    site: Slug = Field(description="Site id; part of MQTT topics and events.")
+    topic_prefix: str = Field(
+        default="plate-edge", min_length=1, description="MQTT topic prefix, default `plate-edge/<site>`."
+    )
+    mqtt: MqttConfig = Field(description="Broker connection.")
+    cameras: Annotated[tuple[CameraConfig, ...], AfterValidator(_unique_ids)] = Field(
+        default=(), description="Cameras; may be empty (e.g. HTTP-only use)."
+    )
+    recognition: RecognitionConfig = Field(default=RecognitionConfig(), description="Recognition settings.")
+    lists: ListsConfig = Field(default=ListsConfig(), description="Allow and deny lists.")
+    storage: StorageConfig = Field(default=StorageConfig(), description="Local state.")
+    http: HttpConfig = Field(default=HttpConfig(), description="HTTP server.")
+    logging: LoggingConfig = Field(default=LoggingConfig(), description="Logging.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _site_defaults(cls, data: Any) -> Any:
+        # Defaults derived from the site id; skipped when the id is bad, so only the id is reported.
+        if not isinstance(data, dict) or not isinstance(data.get("site"), str):
+            return data
+        site = data["site"]
+        try:
+            _check_slug(site)
+        except ValueError:
+            return data
+        data = {**data}
+        data.setdefault("topic_prefix", f"plate-edge/{site}")
+        if isinstance(data.get("mqtt"), dict) and "client_id" not in data["mqtt"]:
+            data["mqtt"] = {**data["mqtt"], "client_id": f"plate-edge-{site}"}
+        return data
+
+    @field_validator("topic_prefix")
+    @classmethod
+    def _check_prefix(cls, value: str) -> str:
+        if "+" in value or "#" in value or "\0" in value:
+            raise ValueError("the topic prefix must not contain MQTT wildcards '+' or '#'")
+        if value.startswith(("/", "$")) or value.endswith("/") or "//" in value:
+            raise ValueError("the topic prefix must not start with '/' or '$', end with '/', or contain '//'")
+        return value

@@ -1,0 +1,140 @@
+"""Synthetic reader data: plates filmed, areas cut exactly as the product cuts them, stored as shards.
+
+Each sample is one text area (a whole single-line plate, or one line of a two-line plate) rectified to
+the reader's input size from a plate quad that is deliberately a little wrong (corner noise, loose or
+tight), because at run time the quad comes from a detector, not from ground truth.
+
+    python -m models.training.dataset shards --out build/reader-data --plates 120000 --seed 1
+    python -m models.training.dataset testset --out build/testset --plates 4500 --seed 9001
+    python -m models.training.dataset sheet --out models/contact_sheet.png --seed 7
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import multiprocessing as mp
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from edge.areas import cut_areas
+from edge.plate import CHARSET
+from models.training.capture import capture, render_scale, sample_char_height
+from models.training.plates import STYLES, PlateSpec, render_plate, sample_spec
+
+MAX_LABEL = 12
+
+
+def film(rng: np.random.Generator, style: str | None = None) -> tuple[PlateSpec, np.ndarray, np.ndarray, float]:
+    """One plate, filmed: (spec, image BGR, true quad, character height px)."""
+    spec = sample_spec(rng, style)
+    char_h = sample_char_height(rng)
+    plate = render_plate(spec, rng, render_scale(char_h, spec.two_line, STYLES[spec.style][1][1]))
+    image, quad = capture(plate, rng, spec.two_line, char_h)
+    return spec, image, quad, char_h
+
+
+def detector_error(quad: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A plausible run-time quad: corner noise plus a loose or tight fit, scaled to the plate."""
+    h = float(np.linalg.norm(quad[3] - quad[0]) + np.linalg.norm(quad[2] - quad[1])) / 2
+    centre = quad.mean(axis=0)
+    grow = np.array([rng.uniform(-0.02, 0.08), rng.uniform(-0.04, 0.15)], np.float32)
+    out = centre + (quad - centre) * (1 + grow)
+    return (out + rng.normal(0, 0.03 * h, (4, 2))).astype(np.float32)
+
+
+def encode(text: str) -> np.ndarray:
+    idx = np.zeros(MAX_LABEL, np.int16)
+    for i, ch in enumerate(text):
+        idx[i] = CHARSET.index(ch) + 1
+    return idx
+
+
+def _shard(args: tuple[int, int, str]) -> str:
+    seed, n, out = args
+    rng = np.random.default_rng(seed)
+    images, labels, lengths, char_hs, kinds = [], [], [], [], []
+    for _ in range(n):
+        spec, image, quad, char_h = film(rng)
+        cuts = cut_areas(image, detector_error(quad, rng), spec.two_line)
+        for cut, text in zip(cuts, spec.lines, strict=True):
+            images.append(cut.pixels)
+            labels.append(encode(text))
+            lengths.append(len(text))
+            char_hs.append(char_h * (0.55 if cut.role.value == "top" else 1.0))
+            kinds.append(list(STYLES).index(spec.style))
+    path = Path(out) / f"shard-{seed}.npz"
+    tmp = Path(out) / f".tmp-{seed}.npz"  # renamed when complete: the trainer may be reading the folder
+    np.savez(tmp, images=np.stack(images), labels=np.stack(labels), lengths=np.array(lengths, np.int16),
+             char_h=np.array(char_hs, np.float32), style=np.array(kinds, np.int8))  # fmt: skip
+    tmp.replace(path)
+    return str(path)
+
+
+def make_shards(out: Path, plates: int, seed: int, per_shard: int = 5000, workers: int = 2) -> list[str]:
+    out.mkdir(parents=True, exist_ok=True)
+    jobs = [(seed * 100_000 + i, per_shard, str(out)) for i in range(max(1, plates // per_shard))]
+    with mp.Pool(workers) as pool:
+        return list(pool.imap_unordered(_shard, jobs))
+
+
+def make_testset(out: Path, plates: int, seed: int) -> Path:
+    """Plate crops (JPEG, as filmed: loose, any size) with a manifest in the eval format of design.md."""
+    (out / "images").mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    styles = list(STYLES)
+    manifest = out / "manifest.csv"
+    with manifest.open("w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(["file", "plate_text", "x1", "y1", "x2", "y2", "kind"])
+        for i in range(plates):
+            spec, image, _quad, _ = film(rng, styles[i % len(styles)])  # every kind equally often
+            name = f"{i:05d}_{spec.style}.png"
+            cv2.imwrite(str(out / "images" / name), image)  # PNG: capture() already applied its JPEG
+            w.writerow([name, spec.text, "", "", "", "", "crop"])
+    return manifest
+
+
+def contact_sheet(out: Path, seed: int, n: int = 48) -> Path:
+    """A grid of filmed plates with the areas the reader sees beneath each, for eyeballing realism."""
+    rng = np.random.default_rng(seed)
+    tiles = []
+    for _ in range(n):
+        spec, image, quad, _ = film(rng)
+        vis = cv2.resize(image, (256, max(8, int(256 * image.shape[0] / image.shape[1]))))
+        vis = cv2.copyMakeBorder(vis, 0, max(0, 150 - vis.shape[0]), 0, 0, cv2.BORDER_CONSTANT)[:150]
+        cuts = cut_areas(image, detector_error(quad, rng), spec.two_line)
+        lines = np.vstack([np.pad(c.pixels, ((1, 1), (0, 0))) for c in cuts])
+        lines = cv2.cvtColor(cv2.resize(lines, (256, int(256 * lines.shape[0] / lines.shape[1]))), cv2.COLOR_GRAY2BGR)
+        lines = cv2.copyMakeBorder(lines, 0, max(0, 140 - lines.shape[0]), 0, 0, cv2.BORDER_CONSTANT)[:140]
+        tiles.append(cv2.copyMakeBorder(np.vstack([vis, lines]), 2, 2, 2, 2, cv2.BORDER_CONSTANT, value=(60, 60, 60)))
+    rows = [np.hstack(tiles[i : i + 8]) for i in range(0, n, 8)]
+    out.parent.mkdir(parents=True, exist_ok=True)
+    cv2.imwrite(str(out), np.vstack(rows))
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m models.training.dataset", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    ap.add_argument("what", choices=["shards", "testset", "sheet"])
+    ap.add_argument("--out", type=Path, required=True)
+    ap.add_argument("--plates", type=int, default=120_000)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--workers", type=int, default=2)
+    a = ap.parse_args(argv)
+    if a.what == "shards":
+        for p in make_shards(a.out, a.plates, a.seed, workers=a.workers):
+            print(p, flush=True)
+    elif a.what == "testset":
+        print(make_testset(a.out, a.plates, a.seed))
+    else:
+        print(contact_sheet(a.out, a.seed))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,138 @@
+"""Train the plate locator: a loose plate crop in, the plate's four corners and its layout out.
+
+This is stage 2 of the detector issue for crops: a detector box (or a person's loose crop) is rarely
+the plate's exact outline, and the reader needs exact lines. The locator regresses the corners in
+crop-normalised coordinates (so any aspect ratio maps back exactly) and classifies one vs two lines from
+the pixels. Small on purpose (~15 MFLOPs at 64 x 128): it runs once per plate.
+
+    python -m models.training.train_locator --plates 60000 --minutes 20 --out models/locator.onnx
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing as mp
+import sys
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+from torch import nn
+
+from edge.locator import LOC_H, LOC_W
+from models.training.dataset import film
+
+
+def crop_variant(image: np.ndarray, quad: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Tight, loose, or slightly cut crops around the plate, as people and detectors make them."""
+    h, w = image.shape[:2]
+    lo, hi = quad.min(axis=0), quad.max(axis=0)
+    size = hi - lo
+    u = rng.random()
+    if u < 0.3:
+        return image, quad  # the whole filmed window (loose)
+    pad = rng.uniform(-0.04, 0.05, 4) if u < 0.6 else rng.uniform(0.0, 0.3, 4)
+    x0 = int(np.clip(lo[0] - pad[0] * size[0], 0, w - 2))
+    y0 = int(np.clip(lo[1] - pad[1] * size[1] * 2, 0, h - 2))
+    x1 = int(np.clip(hi[0] + pad[2] * size[0], x0 + 2, w))
+    y1 = int(np.clip(hi[1] + pad[3] * size[1] * 2, y0 + 2, h))
+    return image[y0:y1, x0:x1], quad - np.array([x0, y0], np.float32)
+
+
+def _chunk(args: tuple[int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    seed, n = args
+    rng = np.random.default_rng(seed)
+    xs, ys, two = [], [], []
+    for _ in range(n):
+        spec, image, quad, _ = film(rng)
+        crop, q = crop_variant(image, quad, rng)
+        ch, cw = crop.shape[:2]
+        xs.append(cv2.resize(crop, (LOC_W, LOC_H), interpolation=cv2.INTER_AREA))
+        ys.append((q / np.array([cw, ch], np.float32)).reshape(-1))
+        two.append(float(spec.two_line))
+    return np.stack(xs), np.stack(ys).astype(np.float32), np.array(two, np.float32)
+
+
+class Locator(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        chans = [3, 16, 32, 64, 96, 128]
+        layers: list[nn.Module] = []
+        for a, b in zip(chans, chans[1:], strict=False):
+            layers += [nn.Conv2d(a, b, 3, padding=1, bias=False), nn.BatchNorm2d(b), nn.ReLU(inplace=True),
+                       nn.MaxPool2d(2)]  # fmt: skip
+        self.features = nn.Sequential(*layers)  # 64x128 -> 2x4
+        self.head = nn.Sequential(nn.Flatten(), nn.Linear(128 * 2 * 4, 192), nn.ReLU(inplace=True), nn.Linear(192, 9))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.features(x))
+
+
+class Export(nn.Module):
+    """(B, 3, 64, 128) BGR in [0, 255] -> (B, 9): 8 corner coords in [0, 1] crop units, P(two lines)."""
+
+    def __init__(self, m: Locator) -> None:
+        super().__init__()
+        self.m = m
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = self.m(x / 127.5 - 1.0)
+        return torch.cat([out[:, :8], torch.sigmoid(out[:, 8:])], dim=1)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m models.training.train_locator")
+    ap.add_argument("--plates", type=int, default=60_000)
+    ap.add_argument("--minutes", type=float, default=20.0)
+    ap.add_argument("--out", type=Path, default=Path("models/locator.onnx"))
+    ap.add_argument("--seed", type=int, default=2)
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--workers", type=int, default=1)
+    a = ap.parse_args(argv)
+    torch.set_num_threads(a.threads)
+    torch.manual_seed(a.seed)
+    chunks = [(a.seed * 100_000 + i, 2000) for i in range(max(1, a.plates // 2000))]
+    with mp.Pool(a.workers) as pool:
+        parts = pool.map(_chunk, chunks)
+    x = torch.from_numpy(np.concatenate([p[0] for p in parts])).permute(0, 3, 1, 2).contiguous()
+    y = torch.from_numpy(np.concatenate([p[1] for p in parts]))
+    two = torch.from_numpy(np.concatenate([p[2] for p in parts]))
+    nval = 1000
+    print(f"locator data: {len(x)} crops", flush=True)
+    model = Locator()
+    opt = torch.optim.AdamW(model.parameters(), lr=2e-3, weight_decay=1e-4)
+    budget, t0, step = a.minutes * 60, time.time(), 0
+    rng = np.random.default_rng(a.seed)
+    while (el := time.time() - t0) < budget:
+        lr = 2e-3 * min(1.0, (step + 1) / 200) * (0.05 + 0.95 * 0.5 * (1 + np.cos(np.pi * el / budget)))
+        for g in opt.param_groups:
+            g["lr"] = lr
+        idx = torch.from_numpy(rng.integers(nval, len(x), 128))
+        out = model(x[idx].float() / 127.5 - 1.0)
+        loss = nn.functional.smooth_l1_loss(out[:, :8], y[idx], beta=0.02) + 0.2 * nn.functional.binary_cross_entropy_with_logits(out[:, 8], two[idx])
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        step += 1
+        if step % 300 == 0:
+            model.eval()
+            with torch.no_grad():
+                o = model(x[:nval].float() / 127.5 - 1.0)
+            model.train()
+            err = (o[:, :8] - y[:nval]).abs().mean().item()
+            acc = ((o[:, 8] > 0).float() == two[:nval]).float().mean().item()
+            print(f"step {step} t={el:.0f}s loss={loss.item():.4f} lr={lr:.1e} val_corner_err={err:.4f} "
+                  f"val_layout_acc={acc:.4f}", flush=True)  # fmt: skip
+    model.eval()
+    a.out.parent.mkdir(parents=True, exist_ok=True)
+    torch.onnx.export(Export(model), (torch.zeros(1, 3, LOC_H, LOC_W),), str(a.out), input_names=["image"],
+                      output_names=["geometry"], opset_version=17,
+                      dynamic_axes={"image": {0: "batch"}, "geometry": {0: "batch"}}, dynamo=False)  # fmt: skip
+    print(f"wrote {a.out}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

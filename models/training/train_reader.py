@@ -1,0 +1,185 @@
+"""Train the reader on synthetic shards and export `models/reader.onnx` with its manifest entry.
+
+CTC training of a fresh CRNN has a long flat phase (the network emits only blanks) before it starts to
+align. A schedule that decays on a fixed step count can decay before that phase ends and learn nothing,
+which is what sank the first baseline. Here:
+
+* linear warm-up, then the learning rate is *held* at its peak until validation exact-match passes
+  ``--escape`` (the plateau is over), and only then decays (cosine) over the remaining time budget;
+* curriculum: until the plateau is escaped, batches come from the easier samples (larger characters);
+* progress is logged as real numbers every ``--log-every`` steps: loss, lr, greedy exact match on a
+  held-out shard, samples/s.
+
+    python -m models.training.train_reader --data build/reader-data --minutes 55 --out models/reader.onnx
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from edge.areas import READER_H, READER_W
+from edge.plate import CHARSET, greedy_decode
+from models.training.reader_model import ExportWrapper, Reader
+
+
+def _complete(paths: list[Path]) -> list[Path]:
+    """Shards that load (one still being written by the generator does not)."""
+    ok = []
+    for p in paths:
+        try:
+            with np.load(p) as z:
+                z["lengths"]
+            ok.append(p)
+        except (OSError, ValueError, EOFError, KeyError):
+            continue
+    return ok
+
+
+def load(paths: list[Path]) -> dict[str, np.ndarray]:
+    parts = [np.load(p) for p in paths]
+    return {k: np.concatenate([p[k] for p in parts]) for k in ("images", "labels", "lengths", "char_h")}
+
+
+def decode_texts(labels: np.ndarray, lengths: np.ndarray) -> list[str]:
+    return ["".join(CHARSET[int(i) - 1] for i in lab[:n]) for lab, n in zip(labels, lengths, strict=True)]
+
+
+def evaluate(model: Reader, data: dict[str, np.ndarray], batch: int = 512) -> float:
+    model.eval()
+    wrapper = ExportWrapper(model)
+    truth = decode_texts(data["labels"], data["lengths"])
+    hits = 0
+    with torch.no_grad():
+        for i in range(0, len(truth), batch):
+            x = torch.from_numpy(data["images"][i : i + batch]).float().unsqueeze(1)
+            probs = wrapper(x).numpy()
+            hits += sum(greedy_decode(p)[0] == t for p, t in zip(probs, truth[i : i + batch], strict=True))
+    model.train()
+    return hits / max(len(truth), 1)
+
+
+def augment(x: torch.Tensor) -> torch.Tensor:
+    """Cheap on-line variation on top of the synthesizer: contrast, inversion-free brightness, noise."""
+    b = x.shape[0]
+    gain = torch.empty(b, 1, 1, 1).uniform_(0.7, 1.3)
+    bias = torch.empty(b, 1, 1, 1).uniform_(-0.2, 0.2)
+    return (x * gain + bias + torch.randn_like(x) * 0.03).clamp(-1.5, 1.5)
+
+
+def train(args: argparse.Namespace) -> Reader:
+    torch.manual_seed(args.seed)
+    rng = np.random.default_rng(args.seed)
+    shards = sorted(Path(args.data).glob("shard-*.npz"))
+    if len(shards) < 2:
+        raise SystemExit(f"need at least 2 shards in {args.data}, found {len(shards)}")
+    val = load(shards[:1])
+    val = {k: v[: args.val_size] for k, v in val.items()}
+    used: list[Path] = []
+
+    def refresh() -> tuple[int, np.ndarray, torch.Tensor, torch.Tensor, torch.Tensor]:
+        # shards may still be being written by the generator: take the new complete ones
+        used[:] = _complete(sorted(Path(args.data).glob("shard-*.npz"))[1:])
+        data = load(used)
+        n = len(data["lengths"])
+        easy = np.nonzero(data["char_h"] >= 24)[0]
+        print(f"train samples {n} from {len(used)} shards (easy {len(easy)}), val {len(val['lengths'])}, "
+              f"classes {len(CHARSET) + 1}", flush=True)  # fmt: skip
+        return (n, easy, torch.from_numpy(data["images"]), torch.from_numpy(data["labels"].astype(np.int64)),
+                torch.from_numpy(data["lengths"].astype(np.int64)))  # fmt: skip
+
+    n, easy, images, labels, lengths = refresh()
+
+    model = Reader(len(CHARSET) + 1)
+    opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
+    ctc = nn.CTCLoss(blank=0, zero_infinity=True)
+    budget = args.minutes * 60.0
+    t0 = time.time()
+    escaped_at: float | None = None
+    step, seen, best, best_state = 0, 0, -1.0, None
+    while (elapsed := time.time() - t0) < budget:
+        if step < args.warmup:
+            lr = args.lr * (step + 1) / args.warmup
+        elif escaped_at is None:
+            lr = args.lr
+        else:
+            frac = min(1.0, (elapsed - escaped_at) / max(budget - escaped_at, 1.0))
+            lr = args.lr * (0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * frac)))
+        for g in opt.param_groups:
+            g["lr"] = lr
+        pool = easy if escaped_at is None and len(easy) > args.batch else None
+        idx = torch.from_numpy(rng.choice(pool, args.batch) if pool is not None else rng.integers(0, n, args.batch))
+        x = augment(images[idx].float().unsqueeze(1) / 127.5 - 1.0)
+        y, ylen = labels[idx], lengths[idx]
+        logits = model(x)  # (B, T, C)
+        logp = logits.log_softmax(-1).transpose(0, 1)  # (T, B, C)
+        tlen = torch.full((x.shape[0],), logp.shape[0], dtype=torch.long)
+        targets = torch.cat([y[i, : ylen[i]] for i in range(len(ylen))])
+        loss = ctc(logp, targets, tlen, ylen)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        nn.utils.clip_grad_norm_(model.parameters(), 5.0)
+        opt.step()
+        step += 1
+        seen += x.shape[0]
+        if step % args.reload_every == 0 and len(sorted(Path(args.data).glob("shard-*.npz"))) - 1 > len(used):
+            n, easy, images, labels, lengths = refresh()
+        if step % args.log_every == 0:
+            acc = evaluate(model, val)
+            if escaped_at is None and acc >= args.escape:
+                escaped_at = time.time() - t0
+                print(f"plateau escaped at step {step} ({escaped_at:.0f}s): decay starts", flush=True)
+            if acc > best:
+                best, best_state = acc, {k: v.clone() for k, v in model.state_dict().items()}
+            print(f"step {step} t={elapsed:.0f}s loss={loss.item():.4f} lr={lr:.2e} val_exact={acc:.4f} "
+                  f"best={best:.4f} {seen / max(elapsed, 1e-6):.0f} samples/s", flush=True)  # fmt: skip
+    if best_state is not None:
+        model.load_state_dict(best_state)
+    final = evaluate(model, val)
+    print(f"done: steps={step} samples={seen} val_exact={final:.4f}", flush=True)
+    return model
+
+
+def export(model: Reader, out: Path) -> None:
+    model.eval()
+    wrapper = ExportWrapper(model)
+    dummy = torch.zeros(1, 1, READER_H, READER_W)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    torch.onnx.export(
+        wrapper, (dummy,), str(out), input_names=["image"], output_names=["probs"], opset_version=17,
+        dynamic_axes={"image": {0: "batch"}, "probs": {0: "batch"}}, dynamo=False,
+    )  # fmt: skip
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m models.training.train_reader")
+    ap.add_argument("--data", type=Path, required=True)
+    ap.add_argument("--out", type=Path, default=Path("models/reader.onnx"))
+    ap.add_argument("--minutes", type=float, default=55.0)
+    ap.add_argument("--batch", type=int, default=96)
+    ap.add_argument("--lr", type=float, default=2e-3)
+    ap.add_argument("--warmup", type=int, default=300)
+    ap.add_argument("--escape", type=float, default=0.3, help="val exact that ends the plateau hold")
+    ap.add_argument("--val-size", type=int, default=2000)
+    ap.add_argument("--log-every", type=int, default=200)
+    ap.add_argument("--reload-every", type=int, default=1000, help="steps between looks for new shards")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--threads", type=int, default=2)
+    args = ap.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    model = train(args)
+    export(model, args.out)
+    torch.save(model.state_dict(), args.out.with_suffix(".pt"))
+    print(f"wrote {args.out}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
