@@ -75,7 +75,20 @@ CHECK_CONFIG = Command(
     configure=_configure_check_config,
 )
 
-COMMANDS: list[Command] = [CHECK_CONFIG]
+def _configure_eval(parser: argparse.ArgumentParser) -> Handler:
+    from edge import evaluate
+
+    evaluate.configure(parser)
+    return evaluate.run
+
+
+EVAL = Command(
+    name="eval",
+    help="score the models on a labelled manifest (CSV); last line exact=0.NNN cer=0.NNN n=N",
+    configure=_configure_eval,
+)
+
+COMMANDS: list[Command] = [CHECK_CONFIG, EVAL]
 
 
 def _add_logging_options(parser: argparse.ArgumentParser, default: object) -> None:

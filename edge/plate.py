@@ -40,7 +40,11 @@ KINDS = ("private", "commercial", "rental", "delivery", "ev", "special", "unknow
 
 _REGION_RE = "|".join(REGIONS)
 _H = f"[{USE_HANGUL}]"
-PLATE_RE = re.compile(rf"^(?:(?P<region>{_REGION_RE})(?P<rd>\d{{1,2}})|(?P<d>\d{{2,3}})){_H}\d{{4}}$")
+# re.ASCII: `\d` is 0-9 only (not full-width or other Unicode digits, which CHARSET cannot produce);
+# `\Z`, not `$`, which would also accept a trailing newline.
+PLATE_RE = re.compile(
+    rf"^(?:(?P<region>{_REGION_RE})(?P<rd>\d{{1,2}})|(?P<d>\d{{2,3}})){_H}\d{{4}}\Z", re.ASCII
+)
 
 
 class LineRole(enum.Enum):
@@ -170,7 +174,7 @@ def constrained_decode(
     probs: np.ndarray,
     role: LineRole,
     charset: str = CHARSET,
-    beam_width: int = 8,
+    beam_width: int = 16,
     min_prob: float = 1e-3,
 ) -> tuple[str, tuple[float, ...]] | None:
     """CTC prefix beam search restricted to the line grammar of ``role``.

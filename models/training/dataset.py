@@ -74,9 +74,16 @@ def _shard(args: tuple[int, int, str]) -> str:
     return str(path)
 
 
-def make_shards(out: Path, plates: int, seed: int, per_shard: int = 5000, workers: int = 2) -> list[str]:
+def make_shards(
+    out: Path, plates: int, seed: int, per_shard: int = 5000, workers: int = 2, start: int = 0
+) -> list[str]:
+    """Shards ``start`` .. ``start + plates / per_shard`` of a seed; existing complete shards are kept."""
     out.mkdir(parents=True, exist_ok=True)
-    jobs = [(seed * 100_000 + i, per_shard, str(out)) for i in range(max(1, plates // per_shard))]
+    jobs = [
+        (seed * 100_000 + i, per_shard, str(out))
+        for i in range(start, start + max(1, plates // per_shard))
+        if not (out / f"shard-{seed * 100_000 + i}.npz").exists()
+    ]
     with mp.Pool(workers) as pool:
         return list(pool.imap_unordered(_shard, jobs))
 
@@ -127,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--workers", type=int, default=2)
     a = ap.parse_args(argv)
     if a.what == "shards":
-        for p in make_shards(a.out, a.plates, a.seed, workers=a.workers):
+        for p in make_shards(a.out, a.plates, a.seed, workers=a.workers):  # resumable: skips existing
             print(p, flush=True)
     elif a.what == "testset":
         print(make_testset(a.out, a.plates, a.seed))

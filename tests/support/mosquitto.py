@@ -11,7 +11,7 @@ from pathlib import Path
 from types import TracebackType
 
 from .ports import LOOPBACK, free_port, wait_for_port, wait_for_port_closed
-from .processes import kill_group, tail, terminate_group
+from .processes import die_with_parent, kill_group, tail, terminate_group
 
 MOSQUITTO = "/usr/sbin/mosquitto"
 MOSQUITTO_PASSWD = "/usr/bin/mosquitto_passwd"
@@ -118,6 +118,7 @@ class MosquittoBroker:
                 stdout=log,
                 stderr=log,
                 start_new_session=True,
+                preexec_fn=die_with_parent,
             )
         self._proc = proc
         deadline = time.monotonic() + timeout

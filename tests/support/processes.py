@@ -3,10 +3,25 @@
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
 import signal
 import subprocess
 from pathlib import Path
+from typing import Any
+
+_PR_SET_PDEATHSIG = 1
+try:  # resolved in the parent: a preexec_fn must not load libraries or spawn processes
+    _prctl: Any = ctypes.CDLL(None, use_errno=True).prctl
+except (OSError, AttributeError):  # pragma: no cover - not Linux/glibc
+    _prctl = None
+
+
+def die_with_parent() -> None:
+    """``preexec_fn`` for servers: the kernel SIGKILLs the child when the test process dies without
+    cleaning up (pytest itself killed), so no broker or camera outlives the run holding a port."""
+    if _prctl is not None:
+        _prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL))
 
 
 def terminate_group(proc: subprocess.Popen[bytes], timeout: float = 5.0) -> None:

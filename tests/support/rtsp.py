@@ -17,7 +17,7 @@ from typing import Literal
 import av
 
 from .ports import LOOPBACK, wait_for_port_closed
-from .processes import kill_group, tail, terminate_group
+from .processes import die_with_parent, kill_group, tail, terminate_group
 
 #: The system interpreter: it has PyGObject (``gi``) and GStreamer's introspection data; the venv has not.
 SYSTEM_PYTHON = "/usr/bin/python3"
@@ -114,6 +114,7 @@ class RtspServer:
                 stdout=subprocess.PIPE,
                 stderr=log,
                 start_new_session=True,
+                preexec_fn=die_with_parent,
                 env=env,
             )
         finally:

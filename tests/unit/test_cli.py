@@ -124,9 +124,8 @@ def _listed_commands(help_text: str) -> list[str]:
 def test_help_lists_exactly_the_registered_commands(capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["--help"]) == 0
     assert _listed_commands(capsys.readouterr().out) == [command.name for command in cli.COMMANDS]
-    assert [command.name for command in cli.COMMANDS] == [
-        "check-config"
-    ]  # nothing advertised before it exists
+    # nothing advertised before it exists: run/analyze/serve/bench arrive with their issues
+    assert [command.name for command in cli.COMMANDS] == ["check-config", "eval"]
 
 
 def test_registered_command_runs_and_failures_exit_1(
@@ -144,7 +143,7 @@ def test_registered_command_runs_and_failures_exit_1(
 
     monkeypatch.setattr(cli, "COMMANDS", [*cli.COMMANDS, cli.Command("probe", "a test command", configure)])
     assert cli.main(["--help"]) == 0
-    assert _listed_commands(capsys.readouterr().out) == ["check-config", "probe"]
+    assert _listed_commands(capsys.readouterr().out) == [*(c.name for c in cli.COMMANDS[:-1]), "probe"]
     assert cli.main(["probe"]) == 0
     assert cli.main(["--log-format", "json", "probe", "--fail"]) == 1
     [record] = [json.loads(line) for line in capsys.readouterr().err.splitlines()]

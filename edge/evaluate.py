@@ -1,0 +1,162 @@
+"""`plate-edge eval`: score the models on any labelled set in the manifest format of design.md.
+
+The reader is scored exactly as the product runs it: each crop goes through the locator (quad and
+layout from the pixels), the areas are cut and read, and the joined text is compared with the label.
+Nothing about the label (length, layout, kind) is given to the engine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import logging
+import time
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from edge.imageio import ImageError, read_image
+from edge.plate import plate_kind, strip_region
+
+log = logging.getLogger(__name__)
+
+FIELDS = ("file", "plate_text", "x1", "y1", "x2", "y2", "kind")
+
+
+class ManifestError(ValueError):
+    """The manifest itself is unusable (missing, wrong header, bad row)."""
+
+
+@dataclass(frozen=True)
+class Row:
+    line: int
+    path: Path
+    name: str
+    text: str
+    box: tuple[int, int, int, int] | None
+    kind: str
+
+
+def read_manifest(path: Path) -> Iterator[Row]:
+    """Rows of a manifest; ``file`` resolves against the CSV's folder, then its ``images/`` subfolder."""
+    try:
+        f = path.open(newline="", encoding="utf-8-sig")
+    except OSError as e:
+        raise ManifestError(f"cannot read manifest {path}: {e.strerror or e}") from e
+    with f:
+        reader = csv.DictReader(f)
+        missing = [c for c in FIELDS if c not in (reader.fieldnames or [])]
+        if missing:
+            raise ManifestError(f"{path}: header must be {','.join(FIELDS)}; missing {', '.join(missing)}")
+        for i, rec in enumerate(reader, start=2):
+            name = (rec["file"] or "").strip()
+            kind = (rec["kind"] or "crop").strip() or "crop"
+            if not name or kind not in ("crop", "scene"):
+                raise ManifestError(f"{path}:{i}: need a file and kind crop|scene, got {name!r}, {kind!r}")
+            coords = [(rec[k] or "").strip() for k in ("x1", "y1", "x2", "y2")]
+            box = None
+            if all(coords):
+                try:
+                    x1, y1, x2, y2 = (round(float(c)) for c in coords)
+                except ValueError as e:
+                    raise ManifestError(f"{path}:{i}: bad box {coords}") from e
+                box = (min(x1, x2), min(y1, y2), max(x1, x2), max(y1, y2))
+            base = path.parent / name
+            resolved = base if base.exists() else path.parent / "images" / name
+            text = "".join((rec["plate_text"] or "").split())
+            yield Row(i, resolved, name, text, box, kind)
+
+
+def edit_distance(a: str, b: str) -> int:
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i]
+        for j, cb in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
+        prev = cur
+    return prev[-1]
+
+
+def expand_box(box: tuple[int, int, int, int], w: int, h: int, margin: float = 0.15) -> tuple[int, int, int, int]:
+    """A labelled plate box with some surroundings, as the locator was trained to see plates."""
+    x1, y1, x2, y2 = box
+    mx, my = (x2 - x1) * margin, (y2 - y1) * margin * 2
+    return (max(0, int(x1 - mx)), max(0, int(y1 - my)), min(w, int(x2 + mx) + 1), min(h, int(y2 + my) + 1))
+
+
+def eval_ocr(manifest: Path, failures: Path | None, models_dir: Path | None, device: str) -> int:
+    from edge.engine import Engine
+    from edge.runtime import DEFAULT_MODELS_DIR
+
+    engine = Engine.load(models_dir or DEFAULT_MODELS_DIR, device)  # type: ignore[arg-type]
+    n = exact = exact_nr = 0
+    edits = chars = 0
+    per_kind: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    bad: list[list[str]] = []
+    t_total = 0.0
+    for row in read_manifest(manifest):
+        n += 1
+        read, conf, two, err = "", 0.0, "", ""
+        try:
+            image = read_image(row.path, strict=False, max_bytes=None).image
+            box = expand_box(row.box, image.shape[1], image.shape[0]) if row.box else None
+            t0 = time.perf_counter()
+            plate = engine.read_plate(image, box)
+            t_total += time.perf_counter() - t0
+            read, conf, two = plate.text, plate.confidence, str(plate.two_line)
+        except (ImageError, ValueError) as e:
+            err = str(e)
+        ok = read == row.text
+        exact += ok
+        exact_nr += strip_region(read) == strip_region(row.text)
+        edits += edit_distance(read, row.text)
+        chars += max(len(row.text), 1)
+        k = plate_kind(row.text)
+        per_kind[k][0] += 1
+        per_kind[k][1] += ok
+        if not ok:
+            bad.append([row.name, row.text, read, f"{conf:.3f}", two, k, err])
+    if n == 0:
+        print("manifest has no rows")
+        return 2
+    print(f"{'kind':<12}{'n':>7}{'exact':>9}")
+    for k, (cnt, hit) in sorted(per_kind.items()):
+        print(f"{k:<12}{cnt:>7}{hit / cnt:>9.3f}")
+    print(f"exact ignoring region prefix: {exact_nr / n:.3f}")
+    print(f"mean engine time per crop: {1e3 * t_total / n:.1f} ms")
+    if failures is not None:
+        failures.parent.mkdir(parents=True, exist_ok=True)
+        with failures.open("w", newline="", encoding="utf-8") as f:
+            w = csv.writer(f)
+            w.writerow(["file", "truth", "read", "confidence", "two_line", "kind", "error"])
+            w.writerows(bad)
+        print(f"failures: {len(bad)} rows in {failures}")
+    print(f"exact={exact / n:.3f} cer={edits / chars:.3f} n={n}")
+    return 0
+
+
+def configure(parser: argparse.ArgumentParser) -> object:
+    parser.add_argument("--manifest", type=Path, required=True, help="CSV: file,plate_text,x1,y1,x2,y2,kind")
+    parser.add_argument(
+        "--task", choices=["ocr"], default="ocr",
+        help="ocr: read every crop (scene rows: the labelled box) end to end through locator and reader. "
+        "detect and e2e arrive with the scene detector",
+    )  # fmt: skip
+    parser.add_argument("--failures", type=Path, help="write the misread rows to this CSV")
+    parser.add_argument("--models-dir", type=Path, help="models folder (default: the bundled models)")
+    parser.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
+    return run
+
+
+def run(args: argparse.Namespace) -> int:
+    from edge.runtime import ModelError
+
+    try:
+        return eval_ocr(args.manifest, args.failures, args.models_dir, args.device)
+    except ManifestError as e:
+        print(f"error: {e}")
+        return 2
+    except ModelError as e:
+        print(f"error: {e}")
+        return 1

@@ -1,0 +1,502 @@
+"""Stage 1 fallback: plate candidates from a general-purpose scene-text detector.
+
+Why this exists: our own plate detector is trained on synthetic frames and may not transfer to a real
+camera. A text detector trained on millions of real photos (PaddleOCR's PP-OCR DB detector) finds the
+*characters* of a plate whatever the car, light or mount looks like, and the plate grammar (checked by the
+reader, see :meth:`TextDetector.confirm`) throws away the shop signs, stickers and dealer names it also
+finds. The price is speed (a general detector at 1280 px is ~10x the cost of a small plate detector, see
+``benchmarks/text_detector.py``) and precision before confirmation (every piece of text is a candidate).
+
+The model: ``PP-OCRv6_det_small.onnx`` as shipped inside the ``rapidocr==3.10.0`` wheel (Apache-2.0,
+weights by Baidu/PaddleOCR). We only take the file from the wheel: it is located through the wheel's
+*metadata* (no ``import rapidocr``, whose package pulls shapely, pyclipper, omegaconf, requests...), and its
+sha256 is pinned here (the same digest rapidocr publishes in its ``default_models.yaml``), so a different
+wheel version fails loudly at start-up instead of silently changing behaviour. Pre- and post-processing
+are re-implemented with numpy/OpenCV, following rapidocr's ``ch_ppocr_det`` code and ``config.yaml``:
+
+* input BGR, ``(x / 255 - 0.5) / 0.5``, NCHW float32; each side resized to a multiple of 32 (rounded, as
+  rapidocr does: up to ~2 % aspect distortion, which the model tolerates). rapidocr's default limit
+  (``limit_type: min``, 736) never downscales a 1080p frame; we limit the *long* side instead
+  (``limit_side``, default 1280) because plates at a gate are large and CPU time is the constraint.
+* DB post-processing: probability > ``thresh`` (0.3), 2x2 dilation, contours, min-area rectangles with a
+  short side >= 3, mean probability inside the rectangle >= ``box_thresh`` (0.5), unclip by
+  ``unclip_ratio`` (1.6). PaddleOCR offsets the *rectangle* with round joins (pyclipper) and takes the
+  min-area rectangle of the result, which is exactly the rectangle grown by ``d = area * ratio /
+  perimeter`` on every side, so a closed form replaces shapely and pyclipper here.
+
+Text boxes then become plate candidates (:func:`plate_candidates`): boxes on one line are joined, two lines
+stacked the way a two-line Korean plate stacks them are paired, the group is grown into a loose plate box
+(the locator, stage 2, finds the exact corners inside it) and scored by detector confidence times a shape
+prior. The grouping is deliberately conservative (one candidate per group, no overlapping alternatives):
+an over-merged group still *covers* the plate, and the caller's grammar check decides.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import logging
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, Protocol
+
+import cv2
+import numpy as np
+
+from edge.detector import Detection
+from edge.runtime import Device, ModelEntry, ModelError, create_session
+
+if TYPE_CHECKING:
+    from edge.engine import PlateRead
+
+log = logging.getLogger(__name__)
+
+ScoreMode = Literal["fast", "slow"]
+
+#: Where the model comes from: this wheel, this file, this digest (rapidocr's own default_models.yaml
+#: publishes the same SHA256 for PP-OCRv6 det small).
+WHEEL = "rapidocr"
+WHEEL_VERSION = "3.10.0"
+MODEL_FILE = "rapidocr/models/PP-OCRv6_det_small.onnx"
+MODEL_SHA256 = "090f04abcd9d9a7498bc4ebf677e4cb9bdce1fe4197ddb7e529f1ef44e1ff94f"
+
+
+def bundled_model_entry() -> ModelEntry:
+    """The ``ModelEntry`` of the text detector inside the installed ``rapidocr`` wheel.
+
+    Found from the distribution's metadata, so nothing of rapidocr is imported (it may be installed with
+    ``--no-deps``). The sha256 is pinned: `create_session` refuses any other file.
+    """
+    try:
+        dist = importlib.metadata.distribution(WHEEL)
+    except importlib.metadata.PackageNotFoundError as e:
+        raise ModelError(
+            f"the text detector needs the '{WHEEL}=={WHEEL_VERSION}' wheel for its model file "
+            f"(pip install --no-deps {WHEEL}=={WHEEL_VERSION})"
+        ) from e
+    if dist.version != WHEEL_VERSION:
+        log.warning("%s %s installed, the text detector was validated with %s", WHEEL, dist.version, WHEEL_VERSION)
+    path = Path(str(dist.locate_file(MODEL_FILE)))
+    return ModelEntry(
+        name="text_det",
+        file=path,
+        sha256=MODEL_SHA256,
+        input_shape=(1, 3, "h32", "w32"),
+        meta={"source": f"{WHEEL}=={dist.version}", "license": "Apache-2.0"},
+    )
+
+
+# --- DB text detection ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TextBox:
+    """One detected text region: a rotated rectangle in image pixels and the detector's mean probability.
+
+    ``quad`` is clockwise from top-left; ``length`` runs along the text (top edge), ``height`` across it.
+    """
+
+    quad: np.ndarray  # (4, 2) float32
+    score: float
+
+    @property
+    def centre(self) -> np.ndarray:
+        return np.asarray(self.quad.mean(axis=0), np.float64)
+
+    @property
+    def length(self) -> float:
+        q = self.quad
+        return float(np.linalg.norm(q[1] - q[0]) + np.linalg.norm(q[2] - q[3])) / 2
+
+    @property
+    def height(self) -> float:
+        q = self.quad
+        return float(np.linalg.norm(q[3] - q[0]) + np.linalg.norm(q[2] - q[1])) / 2
+
+    @property
+    def axis(self) -> np.ndarray:
+        """Unit vector along the text (left to right)."""
+        q = self.quad.astype(np.float64)
+        v = (q[1] - q[0]) + (q[2] - q[3])
+        n = float(np.linalg.norm(v))
+        return np.array([1.0, 0.0]) if n < 1e-6 else v / n
+
+
+def order_clockwise(pts: np.ndarray) -> np.ndarray:
+    """Top-left, top-right, bottom-right, bottom-left (rapidocr's ``order_points_clockwise``)."""
+    xs = pts[np.argsort(pts[:, 0], kind="stable")]
+    left = xs[:2][np.argsort(xs[:2, 1], kind="stable")]
+    right = xs[2:][np.argsort(xs[2:, 1], kind="stable")]
+    return np.array([left[0], right[0], right[1], left[1]], np.float32)
+
+
+def _rect_quad(rect: tuple[tuple[float, float], tuple[float, float], float]) -> np.ndarray:
+    return order_clockwise(cv2.boxPoints(rect).astype(np.float32))
+
+
+def db_boxes(
+    prob: np.ndarray,
+    src_hw: tuple[int, int],
+    thresh: float = 0.3,
+    box_thresh: float = 0.5,
+    unclip_ratio: float = 1.6,
+    score_mode: ScoreMode = "slow",
+    max_boxes: int = 1000,
+) -> list[TextBox]:
+    """DB post-processing of one probability map (H', W') into text boxes in source pixels (src_hw).
+
+    ``score_mode`` "fast" (rapidocr's default) scores a box by the mean probability inside its rectangle,
+    "slow" inside the contour itself. Plates need "slow": the two lines of a two-line plate often come out
+    as one L-shaped blob whose rectangle is half empty, which "fast" scores below ``box_thresh`` and drops
+    (seen on synthetic yellow two-line plates: 0.45 fast, 0.83 slow). The cost is one polygon fill per blob.
+    """
+    ph, pw = prob.shape
+    mask = cv2.dilate((prob > thresh).astype(np.uint8), np.ones((2, 2), np.uint8))
+    contours, _ = cv2.findContours(mask, cv2.RETR_LIST, cv2.CHAIN_APPROX_SIMPLE)
+    sx, sy = src_hw[1] / pw, src_hw[0] / ph
+    out: list[TextBox] = []
+    for contour in contours[:max_boxes]:
+        (cx, cy), (w, h), angle = cv2.minAreaRect(contour)
+        if min(w, h) < 3:
+            continue
+        quad = _rect_quad(((cx, cy), (w, h), angle))
+        score = _mean_inside(prob, quad if score_mode == "fast" else contour.reshape(-1, 2))
+        if score < box_thresh:
+            continue
+        d = w * h * unclip_ratio / (2 * (w + h))  # offset distance of PaddleOCR's unclip
+        w2, h2 = w + 2 * d, h + 2 * d
+        if min(w2, h2) < 5:
+            continue
+        q = _rect_quad(((cx, cy), (w2, h2), angle))
+        q[:, 0] = np.clip(np.round(q[:, 0] * sx), 0, src_hw[1] - 1)
+        q[:, 1] = np.clip(np.round(q[:, 1] * sy), 0, src_hw[0] - 1)
+        q = order_clockwise(q)
+        if np.linalg.norm(q[1] - q[0]) <= 3 or np.linalg.norm(q[3] - q[0]) <= 3:
+            continue
+        out.append(TextBox(q, score))
+    return out
+
+
+def _mean_inside(prob: np.ndarray, quad: np.ndarray) -> float:
+    """Mean probability inside a polygon (rapidocr's ``box_score_fast`` / ``box_score_slow``)."""
+    h, w = prob.shape
+    x0 = int(np.clip(np.floor(quad[:, 0].min()), 0, w - 1))
+    x1 = int(np.clip(np.ceil(quad[:, 0].max()), 0, w - 1))
+    y0 = int(np.clip(np.floor(quad[:, 1].min()), 0, h - 1))
+    y1 = int(np.clip(np.ceil(quad[:, 1].max()), 0, h - 1))
+    m = np.zeros((y1 - y0 + 1, x1 - x0 + 1), np.uint8)
+    cv2.fillPoly(m, [(quad - np.array([x0, y0], np.float32)).astype(np.int32)], 1)
+    return float(cv2.mean(prob[y0 : y1 + 1, x0 : x1 + 1], m)[0])
+
+
+def network_size(h: int, w: int, limit_side: int) -> tuple[int, int]:
+    """Input size (h, w): long side at most ``limit_side`` (never upscaled), each a multiple of 32."""
+    ratio = min(1.0, limit_side / max(h, w))
+    return max(32, round(h * ratio / 32) * 32), max(32, round(w * ratio / 32) * 32)
+
+
+def preprocess(image: np.ndarray, limit_side: int) -> np.ndarray:
+    """BGR uint8 frame -> (1, 3, H, W) float32 normalised like PaddleOCR's det (mean = std = 0.5)."""
+    if image.ndim == 2:
+        image = cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
+    elif image.shape[2] == 4:
+        image = cv2.cvtColor(image, cv2.COLOR_BGRA2BGR)
+    nh, nw = network_size(image.shape[0], image.shape[1], limit_side)
+    small = cv2.resize(image, (nw, nh), interpolation=cv2.INTER_LINEAR)
+    x = small.astype(np.float32) * np.float32(2 / 255) - np.float32(1.0)
+    return np.ascontiguousarray(x.transpose(2, 0, 1)[None])
+
+
+# --- text boxes -> plate candidates -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GroupingParams:
+    """How text boxes become plate candidates. Distances are in units of text height unless stated."""
+
+    min_text_height: float = 8.0  # px in the frame; below this a plate is unreadable anyway
+    line_height_ratio: float = 1.5  # pieces of one line have heights within this ratio
+    line_offset: float = 0.45  # ... centres at most this far apart across the line
+    line_gap: float = 0.6  # ... and at most this gap along it (the space around the Hangul, the flag band)
+    stack_height_ratio: tuple[float, float] = (0.3, 0.95)  # top line height / bottom line height
+    stack_gap: tuple[float, float] = (-0.35, 0.5)  # gap between the lines, in bottom-line heights
+    stack_shift: float = 0.3  # centres' offset along the text, in the bottom line's length
+    stack_width_ratio: tuple[float, float] = (0.2, 1.1)  # top line length / bottom line length
+    # Unclipped DB boxes of a plate come out about the size of the plate itself (synthetic plates: median
+    # 0.97x its width, 1.08x its height), so the margins below are margins around the plate: the locator
+    # was trained on crops with 8-60 % of the plate's size as margin on each side.
+    margin_x: float = 0.15  # loose-box margin each side, fraction of the group's width
+    margin_y: float = 0.3  # ... each side, fraction of the group's height
+    min_confidence: float = 0.15
+    # A paired group also yields its bottom line alone, at this fraction of the pair's confidence: text
+    # just above a single-line plate (a sticker, a badge, "PARKING") can look exactly like the top line
+    # of a two-line plate, and the reader, not geometry, settles it. 0 turns the alternatives off.
+    alternative_factor: float = 0.7
+
+
+@dataclass(frozen=True)
+class PlateCandidate:
+    """A group of text lines that may be one plate; ``lines`` top first."""
+
+    box: tuple[int, int, int, int]
+    confidence: float
+    lines: tuple[TextBox, ...]
+    texts: tuple[TextBox, ...] = field(default=(), repr=False)  # the raw boxes it was built from
+
+
+class _UnionFind:
+    def __init__(self, n: int) -> None:
+        self.parent = list(range(n))
+
+    def find(self, i: int) -> int:
+        while self.parent[i] != i:
+            self.parent[i] = self.parent[self.parent[i]]
+            i = self.parent[i]
+        return i
+
+    def union(self, a: int, b: int) -> None:
+        self.parent[self.find(a)] = self.find(b)
+
+
+def _merge(boxes: Sequence[TextBox]) -> TextBox:
+    """The min-area rectangle around several boxes, scored by their area-weighted mean."""
+    if len(boxes) == 1:
+        return boxes[0]
+    pts = np.concatenate([b.quad for b in boxes]).astype(np.float32)
+    quad = _rect_quad(cv2.minAreaRect(pts))
+    areas = np.array([b.length * b.height for b in boxes])
+    score = float(np.dot(areas, [b.score for b in boxes]) / max(areas.sum(), 1e-6))
+    return TextBox(quad, score)
+
+
+def _same_line(a: TextBox, b: TextBox, p: GroupingParams) -> bool:
+    ha, hb = a.height, b.height
+    if max(ha, hb) > p.line_height_ratio * min(ha, hb):
+        return False
+    ref = a if a.length >= b.length else b
+    u = ref.axis
+    n = np.array([-u[1], u[0]])
+    d = b.centre - a.centre
+    h = max(ha, hb)
+    across = abs(float(d @ n))
+    gap = abs(float(d @ u)) - (a.length + b.length) / 2
+    return across <= p.line_offset * h and gap <= p.line_gap * h
+
+
+def _stack_cost(top: TextBox, bottom: TextBox, p: GroupingParams) -> float | None:
+    """How well ``top`` sits above ``bottom`` as the two lines of one plate (lower is better), or None."""
+    r = top.height / bottom.height
+    if not p.stack_height_ratio[0] <= r <= p.stack_height_ratio[1]:
+        return None
+    w = top.length / bottom.length
+    if not p.stack_width_ratio[0] <= w <= p.stack_width_ratio[1]:
+        return None
+    u = bottom.axis
+    n = np.array([-u[1], u[0]])  # points down the image for left-to-right text
+    d = bottom.centre - top.centre
+    down = float(d @ n)
+    gap = (down - (top.height + bottom.height) / 2) / bottom.height
+    if not p.stack_gap[0] <= gap <= p.stack_gap[1]:
+        return None
+    shift = abs(float(d @ u)) / bottom.length
+    if shift > p.stack_shift:
+        return None
+    return abs(gap) + shift
+
+
+def _aspect_prior(aspect: float, lo: float, hi: float, sigma: float = 0.45) -> float:
+    """1 inside [lo, hi], a log-normal fall-off outside."""
+    if aspect <= 0:
+        return 0.0
+    if lo <= aspect <= hi:
+        return 1.0
+    edge = lo if aspect < lo else hi
+    return math.exp(-(math.log(aspect / edge) ** 2) / (2 * sigma**2))
+
+
+def shape_prior(lines: Sequence[TextBox]) -> float:
+    """How plate-like a group's text layout is, in (0, 1].
+
+    Korean plate text: a single line is about 4-6x as long as it is tall (7-8 characters); on a two-line
+    plate the bottom line (Hangul + 4 digits) is about 2.5-4x, the top line shorter. A pair of stacked
+    lines of these proportions is rare outside plates, which the prior rewards slightly.
+    """
+    if len(lines) == 1:
+        line = lines[0]
+        return _aspect_prior(line.length / max(line.height, 1e-6), 2.8, 8.5)
+    top, bottom = lines[0], lines[-1]
+    pb = _aspect_prior(bottom.length / max(bottom.height, 1e-6), 2.0, 6.0)
+    pt = _aspect_prior(top.length / max(top.height, 1e-6), 1.0, 6.0)
+    return min(1.0, 1.1 * pb * (0.5 + 0.5 * pt))
+
+
+def plate_candidates(
+    boxes: Sequence[TextBox], image_hw: tuple[int, int], params: GroupingParams | None = None
+) -> list[PlateCandidate]:
+    """Join text boxes into lines, pair lines stacked like a two-line plate, grow each group into a loose
+    plate box. Returns candidates, most confident first.
+
+    Trade-off: each text line belongs to one group, so candidates rarely overlap, except that a pair of
+    stacked lines also yields its bottom line alone (``alternative_factor``): a single-line plate with
+    unrelated text just above it is geometrically a two-line plate, and only reading both settles it. That
+    costs one extra (overlapping) candidate per pair, i.e. per real two-line plate; `TextDetector.confirm`
+    drops the invalid read of a two-line plate's bottom line and de-duplicates the rest.
+    """
+    p = params or GroupingParams()
+    boxes = [b for b in boxes if b.height >= p.min_text_height]
+    uf = _UnionFind(len(boxes))
+    for i in range(len(boxes)):
+        for j in range(i + 1, len(boxes)):
+            if _same_line(boxes[i], boxes[j], p):
+                uf.union(i, j)
+    members: dict[int, list[int]] = {}
+    for i in range(len(boxes)):
+        members.setdefault(uf.find(i), []).append(i)
+    lines = [_merge([boxes[i] for i in idx]) for idx in members.values()]
+    raw = [tuple(boxes[i] for i in idx) for idx in members.values()]
+
+    # pair lines greedily, best-fitting pairs first; each line is in at most one pair
+    pairs = []
+    for t, top in enumerate(lines):
+        for b, bottom in enumerate(lines):
+            if t != b and (cost := _stack_cost(top, bottom, p)) is not None:
+                pairs.append((cost, t, b))
+    used: set[int] = set()
+    groups: list[tuple[int, ...]] = []
+    for _, t, b in sorted(pairs):
+        if t not in used and b not in used:
+            used.update((t, b))
+            groups.append((t, b))
+    alternatives = {(b,) for _, b in groups} if p.alternative_factor > 0 else set()
+    groups += [(i,) for i in range(len(lines)) if i not in used]
+    groups += sorted(alternatives)
+
+    h_img, w_img = image_hw
+    out = []
+    for g in groups:
+        glines = tuple(lines[i] for i in g)
+        pts = np.concatenate([line.quad for line in glines])
+        x0, y0 = pts.min(axis=0)
+        x1, y1 = pts.max(axis=0)
+        mx, my = p.margin_x * (x1 - x0), p.margin_y * (y1 - y0)
+        box = (
+            int(max(0, math.floor(x0 - mx))),
+            int(max(0, math.floor(y0 - my))),
+            int(min(w_img, math.ceil(x1 + mx))),
+            int(min(h_img, math.ceil(y1 + my))),
+        )
+        areas = np.array([line.length * line.height for line in glines])
+        score = float(np.dot(areas, [line.score for line in glines]) / areas.sum())
+        conf = score * shape_prior(glines) * (p.alternative_factor if g in alternatives else 1.0)
+        if conf >= p.min_confidence and box[2] - box[0] >= 4 and box[3] - box[1] >= 4:
+            texts = tuple(t for i in g for t in raw[i])
+            out.append(PlateCandidate(box, conf, glines, texts))
+    out.sort(key=lambda c: c.confidence, reverse=True)
+    return out
+
+
+# --- the backend ------------------------------------------------------------------------------------
+
+
+class PlateReadingEngine(Protocol):
+    """What :meth:`TextDetector.confirm` needs from `edge.engine.Engine`."""
+
+    def read_plate(self, image: np.ndarray, box: tuple[int, int, int, int] | None = None) -> PlateRead: ...
+
+
+def _iou(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
+    iw = max(0, min(a[2], b[2]) - max(a[0], b[0]))
+    ih = max(0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = iw * ih
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union if union > 0 else 0.0
+
+
+class TextDetector:
+    """`PlateDetector` backend on PP-OCR's DB text detector (``name = "text"``).
+
+    ``limit_side`` is the network input's long side: 960 is ~1.6x faster than 1280 but loses plates whose
+    characters are under ~20 px in a 1080p frame (they shrink below the ~8 px the detector needs). Each
+    call runs one ONNX session; like every backend, one call at a time per instance.
+    """
+
+    name = "text"
+
+    def __init__(
+        self,
+        model: ModelEntry | None = None,
+        device: Device = "auto",
+        threads: int = 0,
+        *,
+        limit_side: int = 1280,
+        thresh: float = 0.3,
+        box_thresh: float = 0.5,
+        unclip_ratio: float = 1.6,
+        score_mode: ScoreMode = "slow",
+        grouping: GroupingParams | None = None,
+        max_candidates: int = 50,
+    ) -> None:
+        if limit_side < 32:
+            raise ValueError(f"limit_side must be >= 32, got {limit_side}")
+        self.session: Any = create_session(model or bundled_model_entry(), device, threads)
+        self.input = self.session.get_inputs()[0].name
+        self.limit_side = limit_side
+        self.thresh, self.box_thresh, self.unclip_ratio = thresh, box_thresh, unclip_ratio
+        self.score_mode: ScoreMode = score_mode
+        self.grouping = grouping or GroupingParams()
+        self.max_candidates = max_candidates
+        self.last_timing_ms: dict[str, float] = {}
+
+    def detect_text(self, image: np.ndarray) -> list[TextBox]:
+        """Every text region in a BGR (or gray) frame, in frame pixels."""
+        t0 = time.perf_counter()
+        x = preprocess(image, self.limit_side)
+        t1 = time.perf_counter()
+        prob = self.session.run(None, {self.input: x})[0][0, 0]
+        t2 = time.perf_counter()
+        boxes = db_boxes(prob, image.shape[:2], self.thresh, self.box_thresh, self.unclip_ratio, self.score_mode)
+        t3 = time.perf_counter()
+        self.last_timing_ms = {"pre": (t1 - t0) * 1e3, "net": (t2 - t1) * 1e3, "post": (t3 - t2) * 1e3}
+        return boxes
+
+    def candidates(self, image: np.ndarray) -> list[PlateCandidate]:
+        """Plate candidates with the text lines behind each (for debugging and drawing)."""
+        boxes = self.detect_text(image)
+        t0 = time.perf_counter()
+        out = plate_candidates(boxes, image.shape[:2], self.grouping)[: self.max_candidates]
+        self.last_timing_ms["group"] = (time.perf_counter() - t0) * 1e3
+        return out
+
+    def detect(self, image: np.ndarray) -> list[Detection]:
+        """Loose plate boxes, most confident first. ``quad`` is None: the text lines do not give the plate's
+        corners (the locator does)."""
+        return [Detection(c.box, round(c.confidence, 4)) for c in self.candidates(image)]
+
+    def confirm(
+        self, image: np.ndarray, engine: PlateReadingEngine, max_candidates: int = 5
+    ) -> list[tuple[Detection, PlateRead]]:
+        """Read the ``max_candidates`` best candidates and keep those whose read is grammatical.
+
+        This is the backend's contract to the analysis code: a general text detector's candidates are
+        only plates once the reader and the grammar agree. Two candidates that read the same text over
+        overlapping boxes are one plate (the more confident read is kept). Returned most confident read
+        first. Cost: one locator + reader pass per candidate tried.
+        """
+        kept: list[tuple[Detection, PlateRead]] = []
+        for det in self.detect(image)[:max_candidates]:
+            try:
+                read = engine.read_plate(image, det.box)
+            except ValueError as e:  # a crop the locator cannot use (too small at the frame border)
+                log.debug("candidate %s not read: %s", det.box, e)
+                continue
+            if not read.valid:
+                continue
+            dup = next((i for i, (d, r) in enumerate(kept) if r.text == read.text and _iou(d.box, det.box) > 0.3), None)
+            if dup is None:
+                kept.append((det, read))
+            elif read.confidence > kept[dup][1].confidence:
+                kept[dup] = (det, read)
+        kept.sort(key=lambda pair: pair[1].confidence, reverse=True)
+        return kept

@@ -1,0 +1,101 @@
+"""Record a trained model in `models/manifest.json`: sha256, input shape, charset, how it was made.
+
+    python -m models.training.manifest reader models/reader.onnx --command "..." --seed 1 [--metric k=v ...]
+
+The runtime refuses a model whose sha256 differs from its entry (`edge.runtime.create_session`), so the
+manifest is updated in the same commit as the file, always by this command.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import onnx
+
+from edge.plate import CHARSET
+from edge.runtime import sha256_of
+
+MANIFEST = Path(__file__).resolve().parent.parent / "manifest.json"
+
+
+def _git_commit() -> str:
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True)
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True,
+                               text=True, check=True).stdout.strip()  # fmt: skip
+        return out.stdout.strip() + ("-dirty" if dirty else "")
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def input_shape(path: Path) -> list[int | str]:
+    model = onnx.load(str(path))
+    dims = model.graph.input[0].type.tensor_type.shape.dim
+    return [d.dim_param or d.dim_value for d in dims]
+
+
+def load() -> dict[str, Any]:
+    if MANIFEST.exists():
+        data: dict[str, Any] = json.loads(MANIFEST.read_text(encoding="utf-8"))
+        return data
+    return {"schema": "plate-edge/models/1", "models": {}}
+
+
+def save(data: dict[str, Any]) -> None:
+    MANIFEST.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+
+
+def record(name: str, file: Path, command: str, seed: int, metrics: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    data = load()
+    entry = {
+        "file": file.name,
+        "sha256": sha256_of(file),
+        "bytes": file.stat().st_size,
+        "input_shape": input_shape(file),
+        "opset": onnx.load(str(file)).opset_import[0].version,
+        "command": command,
+        "seed": seed,
+        "git_commit": _git_commit(),
+        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "metrics": metrics,
+        **extra,
+    }
+    if name == "reader":
+        entry["charset"] = CHARSET
+        entry["blank_index"] = 0
+    old = data["models"].get(name, {})
+    if "calibration" in old and "calibration" not in entry and old.get("sha256") == entry["sha256"]:
+        entry["calibration"] = old["calibration"]
+    data["models"][name] = entry
+    save(data)
+    return entry
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m models.training.manifest")
+    ap.add_argument("name", choices=["reader", "locator", "detector"])
+    ap.add_argument("file", type=Path)
+    ap.add_argument("--command", required=True, help="the exact command that trained it")
+    ap.add_argument("--seed", type=int, required=True)
+    ap.add_argument("--metric", action="append", default=[], help="key=value, repeatable")
+    a = ap.parse_args(argv)
+    metrics: dict[str, Any] = {}
+    for kv in a.metric:
+        k, _, v = kv.partition("=")
+        try:
+            metrics[k] = float(v)
+        except ValueError:
+            metrics[k] = v
+    entry = record(a.name, a.file, a.command, a.seed, metrics, {})
+    print(json.dumps(entry, ensure_ascii=False, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
