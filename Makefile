@@ -48,9 +48,54 @@ lint: venv
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy edge
 
-# ---------------------------------------------------------------------------------------------------
-# Reserved for the lead: `demo` and `models` targets go here.
-# ---------------------------------------------------------------------------------------------------
+## demo: analyse the bundled sample images with the shipped models; prints the analysis JSON,
+##       writes build/demo/analysis.json and the annotated images to build/demo/
+demo: sysdeps venv
+	@mkdir -p build/demo
+	$(VENV)/bin/plate-edge analyze demo/ --json build/demo/analysis.json --draw build/demo/
+	@echo "demo: annotated images and analysis.json are in build/demo/"
+
+# --- models: rebuild every shipped model from scratch (CPU: about 2 hours; never run in CI) -----------
+READER_SEED ?= 1
+READER_MINUTES ?= 80
+READER_PLATES ?= 170000
+LOCATOR_SEED ?= 2
+LOCATOR_MINUTES ?= 35
+LOCATOR_PLATES ?= 30000
+TESTSET_SEED ?= 9001
+TESTSET_PLATES ?= 4500
+READER_CMD = $(PY) -m models.training.train_reader --data build/reader-data --minutes $(READER_MINUTES) --out models/reader.onnx --seed $(READER_SEED)
+LOCATOR_CMD = $(PY) -m models.training.train_locator --plates $(LOCATOR_PLATES) --minutes $(LOCATOR_MINUTES) --out models/locator.onnx --seed $(LOCATOR_SEED)
+
+.PHONY: demo models reader-data testset reader locator eval-synthetic contact-sheet
+
+## reader-data: synthetic reader shards in build/reader-data (resumable)
+reader-data: venv
+	$(PY) -m models.training.dataset shards --out build/reader-data --plates $(READER_PLATES) --seed $(READER_SEED)
+
+## testset: the fixed hard synthetic test set (seeded) in build/testset
+testset: venv
+	$(PY) -m models.training.dataset testset --out build/testset --plates $(TESTSET_PLATES) --seed $(TESTSET_SEED)
+
+reader: reader-data
+	$(READER_CMD)
+	$(PY) -m models.training.manifest reader models/reader.onnx --seed $(READER_SEED) --command "$(READER_CMD)"
+
+locator: venv
+	$(LOCATOR_CMD)
+	$(PY) -m models.training.manifest locator models/locator.onnx --seed $(LOCATOR_SEED) --command "$(LOCATOR_CMD)"
+
+## eval-synthetic: calibrate the reader's confidence, then score it on the synthetic test set
+eval-synthetic: testset
+	$(PY) -m models.training.calibrate --manifest build/testset/manifest.csv
+	$(VENV)/bin/plate-edge eval --manifest build/testset/manifest.csv --failures build/testset/failures.csv
+
+## contact-sheet: a grid of synthetic samples next to what the reader sees, for comparing with real plates
+contact-sheet: venv
+	$(PY) -m models.training.dataset sheet --out models/contact_sheet.png --seed 7
+
+## models: everything above, in order
+models: reader locator eval-synthetic contact-sheet
 
 ## clean: caches and build outputs (keeps .venv; `make distclean` removes it too)
 clean:

@@ -75,6 +75,7 @@ CHECK_CONFIG = Command(
     configure=_configure_check_config,
 )
 
+
 def _configure_eval(parser: argparse.ArgumentParser) -> Handler:
     from edge import evaluate
 
@@ -88,7 +89,49 @@ EVAL = Command(
     configure=_configure_eval,
 )
 
-COMMANDS: list[Command] = [CHECK_CONFIG, EVAL]
+
+def _configure_analyze(parser: argparse.ArgumentParser) -> Handler:
+    from edge import analyze_cmd
+
+    handler: Handler = analyze_cmd.configure(parser)
+    return handler
+
+
+ANALYZE = Command(
+    name="analyze",
+    help="analyse still images; prints the analysis JSON (an object for one file, else an array)",
+    configure=_configure_analyze,
+)
+
+
+def _configure_serve(parser: argparse.ArgumentParser) -> Handler:
+    from edge import serve_cmd
+
+    handler: Handler = serve_cmd.configure(parser)
+    return handler
+
+
+SERVE = Command(
+    name="serve",
+    help="serve only the HTTP API and page (no cameras)",
+    configure=_configure_serve,
+)
+
+
+def _configure_events(parser: argparse.ArgumentParser) -> Handler:
+    from edge import events_cmd
+
+    handler: Handler = events_cmd.configure(parser)
+    return handler
+
+
+EVENTS = Command(
+    name="events",
+    help="subscribe to a site's MQTT topics and print events, camera state and status (for installers)",
+    configure=_configure_events,
+)
+
+COMMANDS: list[Command] = [CHECK_CONFIG, EVAL, ANALYZE, SERVE, EVENTS]
 
 
 def _add_logging_options(parser: argparse.ArgumentParser, default: object) -> None:

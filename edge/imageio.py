@@ -82,7 +82,7 @@ def decode(data: bytes, *, strict: bool = True, max_bytes: int | None = MAX_BYTE
     if kind is None and strict:
         raise ImageError("not a JPEG or PNG image (checked by content, not by name)", 415)
     try:
-        img = Image.open(io.BytesIO(data), formats=_STRICT_FORMATS if strict else None)
+        img: Image.Image = Image.open(io.BytesIO(data), formats=_STRICT_FORMATS if strict else None)
         w, h = img.size
         if w < 1 or h < 1:
             raise ImageError(f"image is {w}x{h} pixels", 422)

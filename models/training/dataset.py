@@ -88,8 +88,11 @@ def make_shards(
         return list(pool.imap_unordered(_shard, jobs))
 
 
-def make_testset(out: Path, plates: int, seed: int) -> Path:
-    """Plate crops (JPEG, as filmed: loose, any size) with a manifest in the eval format of design.md."""
+def make_testset(out: Path, plates: int, seed: int, ext: str = "png") -> Path:
+    """Plate crops (as filmed: loose, any size) with a manifest in the eval format of design.md.
+
+    PNG by default: `capture` already applied its own JPEG round, a second one would skew the set.
+    """
     (out / "images").mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
     styles = list(STYLES)
@@ -99,8 +102,8 @@ def make_testset(out: Path, plates: int, seed: int) -> Path:
         w.writerow(["file", "plate_text", "x1", "y1", "x2", "y2", "kind"])
         for i in range(plates):
             spec, image, _quad, _ = film(rng, styles[i % len(styles)])  # every kind equally often
-            name = f"{i:05d}_{spec.style}.png"
-            cv2.imwrite(str(out / "images" / name), image)  # PNG: capture() already applied its JPEG
+            name = f"{i:05d}_{spec.style}.{ext}"
+            cv2.imwrite(str(out / "images" / name), image, [cv2.IMWRITE_JPEG_QUALITY, 95] if ext == "jpg" else [])
             w.writerow([name, spec.text, "", "", "", "", "crop"])
     return manifest
 
@@ -132,12 +135,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--plates", type=int, default=120_000)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--ext", choices=["png", "jpg"], default="png", help="testset image format")
     a = ap.parse_args(argv)
     if a.what == "shards":
         for p in make_shards(a.out, a.plates, a.seed, workers=a.workers):  # resumable: skips existing
             print(p, flush=True)
     elif a.what == "testset":
-        print(make_testset(a.out, a.plates, a.seed))
+        print(make_testset(a.out, a.plates, a.seed, a.ext))
     else:
         print(contact_sheet(a.out, a.seed))
     return 0

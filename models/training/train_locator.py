@@ -90,18 +90,32 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=2)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--workers", type=int, default=1)
+    ap.add_argument("--cache", type=Path, default=Path("build"), help="folder for the generated crops")
+    ap.add_argument("--init", type=Path, help="start from these weights (.pt)")
     a = ap.parse_args(argv)
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
-    chunks = [(a.seed * 100_000 + i, 2000) for i in range(max(1, a.plates // 2000))]
-    with mp.Pool(a.workers) as pool:
-        parts = pool.map(_chunk, chunks)
-    x = torch.from_numpy(np.concatenate([p[0] for p in parts])).permute(0, 3, 1, 2).contiguous()
-    y = torch.from_numpy(np.concatenate([p[1] for p in parts]))
-    two = torch.from_numpy(np.concatenate([p[2] for p in parts]))
+    cache = a.cache / f"locator-{a.seed}-{a.plates}.npz"
+    if cache.exists():  # the data is a pure function of (seed, plates): reuse it
+        with np.load(cache) as z:
+            xs, ys, twos = z["x"], z["y"], z["two"]
+    else:
+        chunks = [(a.seed * 100_000 + i, 2000) for i in range(max(1, a.plates // 2000))]
+        with mp.Pool(a.workers) as pool:
+            parts = pool.map(_chunk, chunks)
+        xs = np.concatenate([p[0] for p in parts])
+        ys = np.concatenate([p[1] for p in parts])
+        twos = np.concatenate([p[2] for p in parts])
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        np.savez(cache, x=xs, y=ys, two=twos)
+    x = torch.from_numpy(xs).permute(0, 3, 1, 2).contiguous()
+    y = torch.from_numpy(ys)
+    two = torch.from_numpy(twos)
     nval = 1000
     print(f"locator data: {len(x)} crops", flush=True)
     model = Locator()
+    if a.init is not None:  # continue from an earlier run's weights (same data, more steps)
+        model.load_state_dict(torch.load(a.init))
     opt = torch.optim.AdamW(model.parameters(), lr=2e-3, weight_decay=1e-4)
     budget, t0, step = a.minutes * 60, time.time(), 0
     rng = np.random.default_rng(a.seed)
@@ -127,6 +141,7 @@ def main(argv: list[str] | None = None) -> int:
                   f"val_layout_acc={acc:.4f}", flush=True)  # fmt: skip
     model.eval()
     a.out.parent.mkdir(parents=True, exist_ok=True)
+    torch.save(model.state_dict(), a.out.with_suffix(".pt"))
     torch.onnx.export(Export(model), (torch.zeros(1, 3, LOC_H, LOC_W),), str(a.out), input_names=["image"],
                       output_names=["geometry"], opset_version=17,
                       dynamic_axes={"image": {0: "batch"}, "geometry": {0: "batch"}}, dynamo=False)  # fmt: skip

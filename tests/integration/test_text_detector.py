@@ -47,8 +47,10 @@ def _background(rng: np.random.Generator) -> np.ndarray:
         text = str(rng.choice(SIGNS))
         scale = float(rng.uniform(0.6, 1.6))
         org = (int(rng.integers(0, w - 200)), int(rng.integers(40, h - 10)))
-        cv2.putText(img, text, org, cv2.FONT_HERSHEY_SIMPLEX, scale, tuple(float(v) for v in rng.uniform(0, 255, 3)),
-                    max(1, int(scale * 2)), cv2.LINE_AA)  # fmt: skip
+        colour = tuple(float(v) for v in rng.uniform(0, 255, 3))
+        cv2.putText(
+            img, text, org, cv2.FONT_HERSHEY_SIMPLEX, scale, colour, max(1, int(scale * 2)), cv2.LINE_AA
+        )
     return img.astype(np.float32) + rng.normal(0, 3, img.shape).astype(np.float32)
 
 
@@ -117,7 +119,7 @@ def test_finds_plates_in_cluttered_frames(detector: TextDetector) -> None:
         conf = [d.confidence for d in detections]
         assert conf == sorted(conf, reverse=True)
         for plate in plates:
-            best = max((iou(tuple(map(float, d.box)), plate) for d in detections), default=0.0)  # type: ignore[arg-type]
+            best = max((iou(d.box, plate) for d in detections), default=0.0)
             ious.append(best)
             total += 1
             found += best >= 0.3

@@ -125,7 +125,13 @@ def test_help_lists_exactly_the_registered_commands(capsys: pytest.CaptureFixtur
     assert cli.main(["--help"]) == 0
     assert _listed_commands(capsys.readouterr().out) == [command.name for command in cli.COMMANDS]
     # nothing advertised before it exists: run/analyze/serve/bench arrive with their issues
-    assert [command.name for command in cli.COMMANDS] == ["check-config", "eval"]
+    assert [command.name for command in cli.COMMANDS] == [
+        "check-config",
+        "eval",
+        "analyze",
+        "serve",
+        "events",
+    ]
 
 
 def test_registered_command_runs_and_failures_exit_1(

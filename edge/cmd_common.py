@@ -1,0 +1,60 @@
+"""Options shared by the commands that load the recognizer (`analyze`, `serve`): config file, models folder,
+device and detector, with the command line winning over the config's ``recognition`` section."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from edge.config import Config, ConfigError, load_config
+from edge.runtime import DEFAULT_MODELS_DIR, Device
+
+if TYPE_CHECKING:  # edge.recognizer pulls in OpenCV; `plate-edge --help` must stay instant
+    from edge.recognizer import DetectorKind
+
+
+@dataclass(frozen=True)
+class RecognitionOptions:
+    """Where the models are and how to run them, after merging the command line with the config."""
+
+    models_dir: Path
+    device: Device
+    detector: DetectorKind
+
+
+def add_recognition_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", type=Path, metavar="FILE", help="site config (its recognition section)")
+    parser.add_argument(
+        "--models-dir", type=Path, help="models folder (default: config, else the bundled models)"
+    )
+    parser.add_argument(
+        "--device", choices=["auto", "cpu", "cuda"], help="ONNX Runtime device (default: auto)"
+    )
+    parser.add_argument(
+        "--detector",
+        choices=["own", "text", "none"],
+        help="plate candidates in scenes: own (default), text (PP-OCR text detector) or none (whole-image "
+        "plate crops only)",
+    )
+
+
+def load_config_arg(args: argparse.Namespace) -> Config | None:
+    """The ``--config`` file, or None; raises `ConfigError` (callers print it and exit 2)."""
+    path: Path | None = args.config
+    return load_config(path) if path is not None else None
+
+
+def print_config_error(exc: ConfigError) -> None:
+    for problem in exc.problems:
+        print(problem.format(exc.file), file=sys.stderr)
+
+
+def recognition_options(args: argparse.Namespace, config: Config | None) -> RecognitionOptions:
+    rec = config.recognition if config is not None else None
+    models_dir: Path = args.models_dir or (rec.models_dir if rec is not None else DEFAULT_MODELS_DIR)
+    device: Device = args.device or (rec.device if rec is not None else "auto")
+    detector: DetectorKind = args.detector or (rec.detector if rec is not None else "own")
+    return RecognitionOptions(models_dir, device, detector)

@@ -1,0 +1,83 @@
+"""`plate-edge serve` wiring (address from the command line or the config, model failures) without
+starting a server: uvicorn.run and the model loader are replaced."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+from fastapi import FastAPI
+
+from edge import cli, recognizer
+from edge.runtime import ModelError
+from tests.support.fakes import fake_recognizer
+
+CONFIG_DIR = Path(__file__).resolve().parents[2] / "config"
+
+
+@pytest.fixture
+def served(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    calls: dict[str, Any] = {}
+
+    def run(app: FastAPI, **kwargs: Any) -> None:
+        calls.update(kwargs, app=app)
+
+    def load(models_dir: Path, device: str, detector: str, threads: int = 0) -> Any:
+        calls["models"] = (models_dir, device, detector)
+        return fake_recognizer()
+
+    monkeypatch.setattr(uvicorn, "run", run)
+    monkeypatch.setattr(recognizer, "load_recognizer", load)
+    return calls
+
+
+def test_defaults(served: dict[str, Any]) -> None:
+    assert cli.main(["serve"]) == 0
+    assert (served["host"], served["port"], served["log_config"]) == ("127.0.0.1", 8080, None)
+    assert isinstance(served["app"], FastAPI)
+    assert served["models"][1:] == ("auto", "own")
+
+
+def test_config_then_command_line(served: dict[str, Any]) -> None:
+    assert cli.main(["serve", "--config", str(CONFIG_DIR / "demo.yaml")]) == 0
+    assert (served["host"], served["port"]) == ("127.0.0.1", 8080)
+    demo = str(CONFIG_DIR / "demo.yaml")
+    argv = [
+        "serve",
+        "--config",
+        demo,
+        "--port",
+        "9999",
+        "--host",
+        "0.0.0.0",
+        "--device",
+        "cpu",
+        "--detector",
+        "text",
+    ]
+    assert cli.main(argv) == 0
+    assert (served["host"], served["port"], served["models"][1:]) == ("0.0.0.0", 9999, ("cpu", "text"))
+
+
+def test_bad_config_exits_2(
+    served: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("site: x\n", encoding="utf-8")
+    assert cli.main(["serve", "--config", str(bad)]) == 2
+    assert "mqtt: required key is missing" in capsys.readouterr().err
+    assert "app" not in served
+
+
+def test_missing_models_exit_1(
+    served: dict[str, Any], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def fail(*args: Any, **kwargs: Any) -> Any:
+        raise ModelError("model file missing: models/reader.onnx")
+
+    monkeypatch.setattr(recognizer, "load_recognizer", fail)
+    assert cli.main(["serve"]) == 1
+    assert "model file missing" in capsys.readouterr().err
+    assert "app" not in served
