@@ -44,6 +44,9 @@ class Command:
     name: str
     help: str
     configure: Callable[[argparse.ArgumentParser], Handler]
+    #: Services log to stdout (journald reads it); commands whose stdout is their result (JSON, reports)
+    #: log to stderr so that `plate-edge analyze x.jpg | jq` keeps working.
+    logs_to_stdout: bool = False
 
 
 def _configure_check_config(parser: argparse.ArgumentParser) -> Handler:
@@ -115,6 +118,7 @@ SERVE = Command(
     name="serve",
     help="serve only the HTTP API and page (no cameras)",
     configure=_configure_serve,
+    logs_to_stdout=True,
 )
 
 
@@ -162,7 +166,7 @@ def build_parser(commands: Sequence[Command] | None = None) -> argparse.Argument
         # Also accepted after the command name (`plate-edge check-config --log-level debug x.yaml`);
         # SUPPRESS keeps the subparser from overwriting a value given before the command name.
         _add_logging_options(sub, argparse.SUPPRESS)
-        sub.set_defaults(handler=command.configure(sub))
+        sub.set_defaults(handler=command.configure(sub), logs_to_stdout=command.logs_to_stdout)
     return parser
 
 
@@ -181,7 +185,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_usage(sys.stderr)
         print("plate-edge: error: a command is required (see plate-edge --help)", file=sys.stderr)
         return EXIT_USAGE
-    setup_logging(args.log_format or "text", args.log_level or "INFO")
+    setup_logging(
+        args.log_format or "text", args.log_level or "INFO", sys.stdout if args.logs_to_stdout else None
+    )
     try:
         code: int = args.handler(args)
     except KeyboardInterrupt:

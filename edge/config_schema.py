@@ -356,7 +356,10 @@ class StorageConfig(_Model):
         default=False, description="Also save the whole frame, not only the plate crop."
     )
     outbox_max_events: int = Field(
-        default=100_000, ge=100, description="Outbox bound during broker outages; the oldest events go first."
+        default=100_000,
+        ge=100,
+        description="Outbox bound during broker outages; when full, new events are refused with an alarm "
+        "(metric and log), never silently dropped.",
     )
 
 

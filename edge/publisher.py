@@ -10,17 +10,20 @@ Usage::
     publisher.stop()                              # retained offline, clean disconnect
 
 Delivery. `publish_event` only writes the outbox (fsynced). One "pump" thread hands outbox rows to paho in
-row order, at most `mqtt.max_inflight` unacknowledged at once, and remembers `mid -> row id` for the
-CURRENT connection only. On PUBACK (paho's `on_publish`) the row is deleted; a PUBACK with a failure reason
-code (MQTT 5) that retrying cannot fix (not authorised, bad topic, bad payload) deletes the row too, with
-an ERROR and `events_rejected` counted; any other failure code leaves the row for the next connection.
-After every (re)connect the map is cleared and everything still in the outbox is sent again, oldest
-first. paho itself also re-sends what it had in flight when the link dropped (same packet ids, DUP flag),
-so a reconnect can duplicate up to `max_inflight` events: at-least-once, and consumers de-duplicate on
-`event_id` (design.md). We never rely on paho's in-memory copy: it dies with the process, the outbox does
-not. Only the pump calls `client.publish`, and no lock of ours is held while it does, because paho calls
-`on_publish` with its own message lock held (taking our lock there while another thread held ours and
-waited for paho's would deadlock); callbacks only append to a list and wake the pump.
+row order, at most `mqtt.max_inflight` unacknowledged at once (fewer if an MQTT 5 broker's Receive Maximum
+is lower), and remembers `mid -> row id` for the CURRENT connection only. On PUBACK (paho's `on_publish`)
+the row is deleted; a PUBACK with a failure reason code (MQTT 5) that retrying cannot fix (not authorised,
+bad topic, bad payload) deletes the row too, with an ERROR and `events_rejected` counted; any other failure
+code leaves the row for the next connection. After every (re)connect the map is cleared and everything
+still in the outbox is sent again, oldest first. paho itself also re-sends what it had in flight when the
+link dropped (same packet ids, DUP flag), so a reconnect can duplicate up to `max_inflight` events:
+at-least-once, and consumers de-duplicate on `event_id` (design.md). We never rely on paho's in-memory
+copy: it dies with the process, the outbox does not.
+
+Threads. Only the pump calls `client.publish` (and `stop`, after the pump has ended), and no lock of ours
+is held while it does: paho calls `on_publish` with its own message lock held, so taking our lock there
+while another thread held ours and waited for paho's would deadlock. Callbacks only record and wake the
+pump; the pump does the SQLite work, so an fsync never stalls paho's network thread.
 
 Session. MQTT 3.1.1 connects with `clean_session=False`, MQTT 5 with clean start on the first connect only
 and a one-hour Session Expiry: paho's re-send of in-flight packets with their original ids after a
@@ -161,7 +164,8 @@ class Publisher:
     def stop(self, timeout: float = 5.0) -> None:
         """Wait (up to `timeout`) for in-flight PUBACKs, publish retained `offline`, disconnect cleanly.
 
-        Undelivered events stay in the outbox for the next start. Idempotent.
+        Undelivered events stay in the outbox for the next start. Idempotent; a stopped publisher cannot
+        be started again (make a new one).
         """
         thread = self._thread
         if thread is None:

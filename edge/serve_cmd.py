@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import sys
 from typing import Any
 
 from edge.cmd_common import add_recognition_options, load_config_arg, print_config_error, recognition_options
@@ -42,7 +43,9 @@ def run(args: argparse.Namespace) -> int:
         print_config_error(e)
         return EXIT_USAGE
     if config is not None and (args.log_format is None or args.log_level is None):
-        setup_logging(args.log_format or config.logging.format, args.log_level or config.logging.level)
+        setup_logging(
+            args.log_format or config.logging.format, args.log_level or config.logging.level, sys.stdout
+        )
     http = config.http if config is not None else HttpConfig()
     host: str = args.host or http.host
     port: int = args.port or http.port

@@ -92,6 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--workers", type=int, default=1)
     ap.add_argument("--cache", type=Path, default=Path("build"), help="folder for the generated crops")
     ap.add_argument("--init", type=Path, help="start from these weights (.pt)")
+    ap.add_argument("--lr", type=float, default=2e-3, help="peak learning rate (lower when continuing)")
     a = ap.parse_args(argv)
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
@@ -116,11 +117,11 @@ def main(argv: list[str] | None = None) -> int:
     model = Locator()
     if a.init is not None:  # continue from an earlier run's weights (same data, more steps)
         model.load_state_dict(torch.load(a.init))
-    opt = torch.optim.AdamW(model.parameters(), lr=2e-3, weight_decay=1e-4)
+    opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=1e-4)
     budget, t0, step = a.minutes * 60, time.time(), 0
     rng = np.random.default_rng(a.seed)
     while (el := time.time() - t0) < budget:
-        lr = 2e-3 * min(1.0, (step + 1) / 200) * (0.05 + 0.95 * 0.5 * (1 + np.cos(np.pi * el / budget)))
+        lr = a.lr * min(1.0, (step + 1) / 200) * (0.05 + 0.95 * 0.5 * (1 + np.cos(np.pi * el / budget)))
         for g in opt.param_groups:
             g["lr"] = lr
         idx = torch.from_numpy(rng.integers(nval, len(x), 128))

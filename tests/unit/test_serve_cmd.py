@@ -79,5 +79,5 @@ def test_missing_models_exit_1(
 
     monkeypatch.setattr(recognizer, "load_recognizer", fail)
     assert cli.main(["serve"]) == 1
-    assert "model file missing" in capsys.readouterr().err
+    assert "model file missing" in capsys.readouterr().out  # serve is a service: it logs to stdout
     assert "app" not in served

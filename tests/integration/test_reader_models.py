@@ -1,0 +1,105 @@
+"""The shipped reader and locator, run for real on committed synthetic plate crops and through `eval`."""
+
+from __future__ import annotations
+
+import csv
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from edge.engine import Engine
+from edge.evaluate import read_manifest
+from edge.imageio import read_image
+from edge.plate import is_valid
+from edge.runtime import ModelError, load_manifest
+from tests.support.real_models import require_models
+
+pytestmark = pytest.mark.integration
+
+SAMPLES = Path(__file__).resolve().parent.parent / "data" / "plates" / "manifest.csv"
+
+
+@pytest.fixture(scope="module")
+def engine() -> Engine:
+    return Engine.load(require_models(), device="cpu")
+
+
+def test_manifest_matches_the_model_contract() -> None:
+    manifest = load_manifest(require_models())
+    reader, locator = manifest["reader"], manifest["locator"]
+    assert list(reader.input_shape) == ["batch", 1, 32, 128]
+    assert list(locator.input_shape) == ["batch", 3, 64, 128]
+    for entry in (reader, locator):
+        assert entry.meta["command"].startswith("python -m models.training.")
+        assert entry.file.stat().st_size < 8 * 1024 * 1024  # "a few MB"
+
+
+def test_reads_the_committed_samples(engine: Engine) -> None:
+    rows = list(read_manifest(SAMPLES))
+    assert len(rows) == 24
+    reads = [engine.read_plate(read_image(r.path).image) for r in rows]
+    right = [p.text == r.text for p, r in zip(reads, rows, strict=True)]
+    # the samples are drawn from the hard synthetic distribution (blur, IR, 15 px characters):
+    # the bar is the model's measured synthetic accuracy, with margin for 24 draws
+    assert sum(right) >= 20, [(r.text, p.text) for p, r in zip(reads, rows, strict=True)]
+    for p in reads:
+        assert p.valid == is_valid(p.text)
+        assert 0.0 <= p.confidence <= 1.0
+        assert len(p.areas) == (2 if p.two_line else 1)
+    two_line = [(p, r) for p, r in zip(reads, rows, strict=True) if r.name.split("_", 1)[1].split(".")[0].endswith("two")]
+    assert two_line and all(p.two_line for p, _ in two_line)  # layout decided from pixels
+
+
+def test_two_line_plates_come_out_as_two_areas_top_first(engine: Engine) -> None:
+    row = next(r for r in read_manifest(SAMPLES) if "yellow_two" in r.name)
+    plate = engine.read_plate(read_image(row.path).image)
+    top, bottom = plate.areas
+    assert (top.role, bottom.role) == ("top", "bottom")
+    assert top.quad[:, 1].mean() < bottom.quad[:, 1].mean()
+    assert plate.text == top.text + bottom.text
+
+
+def test_a_blank_image_reads_nothing_grammatical(engine: Engine) -> None:
+    plate = engine.read_plate(np.full((80, 300, 3), 128, np.uint8))
+    assert not plate.valid
+    assert plate.confidence <= 0.5
+
+
+def test_eval_cli_prints_the_contract_line_and_failures(tmp_path: Path) -> None:
+    failures = tmp_path / "fail.csv"
+    out = subprocess.run(
+        [sys.executable, "-m", "edge", "eval", "--manifest", str(SAMPLES), "--failures", str(failures)],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    last = out.stdout.strip().splitlines()[-1]
+    m = re.fullmatch(r"exact=(\d\.\d{3}) cer=(\d\.\d{3}) n=24", last)
+    assert m, last
+    with failures.open(encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == round((1 - float(m.group(1))) * 24)
+    assert all(r["truth"] != r["read"] for r in rows)
+
+
+def test_eval_reports_bad_manifest(tmp_path: Path) -> None:
+    bad = tmp_path / "m.csv"
+    bad.write_text("file,text\nx.jpg,12가3456\n", encoding="utf-8")
+    out = subprocess.run([sys.executable, "-m", "edge", "eval", "--manifest", str(bad)],
+                         capture_output=True, text=True, timeout=60, check=False)  # fmt: skip
+    assert out.returncode == 2
+    assert "missing" in out.stdout and "plate_text" in out.stdout
+
+
+def test_a_tampered_model_is_refused(tmp_path: Path) -> None:
+    models = tmp_path / "models"
+    shutil.copytree(require_models(), models, ignore=shutil.ignore_patterns("training", "*.pt", "*.png"))
+    data = bytearray((models / "reader.onnx").read_bytes())
+    data[-10] ^= 0xFF
+    (models / "reader.onnx").write_bytes(bytes(data))
+    with pytest.raises(ModelError, match="sha256"):
+        Engine.load(models, device="cpu")
