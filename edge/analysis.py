@@ -53,7 +53,10 @@ def find_plates(image: np.ndarray, engine: Engine, detector: PlateDetector | Non
     found: list[tuple[Detection, PlateRead]] = []
     candidates: Sequence[Detection] = detector.detect(image)[:max_candidates] if detector else []
     for det in candidates:
-        read = engine.read_plate(image, det.box)
+        try:
+            read = engine.read_plate(image, det.box)
+        except ValueError:  # a degenerate box (a few pixels): not a plate
+            continue
         if read.valid:
             found.append((det, read))
     if not found and _looks_like_crop(image):

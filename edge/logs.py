@@ -14,8 +14,13 @@ from typing import Any, Literal, TextIO
 
 __all__ = ["JsonFormatter", "TextFormatter", "setup_logging"]
 
-# Attributes every LogRecord has; anything else on a record came from `extra=`.
-_RECORD_ATTRS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
+# Attributes every LogRecord has; anything else on a record came from `extra=`. uvicorn adds
+# `color_message` (the message with terminal colour codes) to its records: never a field of ours.
+_RECORD_ATTRS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
+    "message",
+    "asctime",
+    "color_message",
+}
 
 _handler: logging.Handler | None = None
 
@@ -66,6 +71,25 @@ class TextFormatter(logging.Formatter):
         return line
 
 
+class _StdStreamHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to ``sys.stdout``/``sys.stderr`` as they are when a record is emitted, not when configured:
+    whoever swaps them later (pytest's capture, a daemon redirecting output) must not leave the handler
+    writing to a closed stream."""
+
+    def __init__(self, name: str) -> None:
+        self._sys_attr = name
+        super().__init__()
+
+    @property  # type: ignore[override]
+    def stream(self) -> TextIO:
+        stream: TextIO = getattr(sys, self._sys_attr)
+        return stream
+
+    @stream.setter
+    def stream(self, _value: TextIO) -> None:
+        pass  # always the current sys stream
+
+
 def setup_logging(fmt: Literal["text", "json"], level: str | int, stream: TextIO | None = None) -> None:
     """Send all logging to `stream` (default stderr) in the given format at `level` (name or number).
 
@@ -81,7 +105,13 @@ def setup_logging(fmt: Literal["text", "json"], level: str | int, stream: TextIO
         if level.upper() not in levels:
             raise ValueError(f"unknown log level {level!r}")
         level = levels[level.upper()]
-    handler = logging.StreamHandler(stream if stream is not None else sys.stderr)
+    handler: logging.Handler
+    if stream is None or stream is sys.stderr:
+        handler = _StdStreamHandler("stderr")
+    elif stream is sys.stdout:
+        handler = _StdStreamHandler("stdout")
+    else:
+        handler = logging.StreamHandler(stream)
     handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
     root = logging.getLogger()
     if _handler is not None:

@@ -29,6 +29,7 @@ PACKAGES=(
     fonts-liberation
     fonts-roboto-unhinted
     systemd
+    chromium
 )
 
 missing=()

@@ -115,11 +115,19 @@ def main(argv: list[str] | None = None) -> int:
     a.out.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(a.seed)
     demo_styles = [["white7"], ["yellow_two", "white8_flag"], ["ev"], ["white_region", "green_two"]]
+    rows = []
     for i in range(a.n):
-        img, plates = scene(rng, styles=demo_styles[i % len(demo_styles)], vehicles=len(demo_styles[i % len(demo_styles)]))
+        styles = demo_styles[i % len(demo_styles)]
+        img, plates = scene(rng, styles=styles, vehicles=len(styles))
         name = f"gate-{i + 1:02d}.jpg"
         cv2.imwrite(str(a.out / name), img, [cv2.IMWRITE_JPEG_QUALITY, 90])
+        for p in plates:
+            x1, y1 = p.quad.min(axis=0)
+            x2, y2 = p.quad.max(axis=0)
+            rows.append(f"{name},{p.text},{x1:.0f},{y1:.0f},{x2:.0f},{y2:.0f},scene")
         print(name, " ".join(p.text for p in plates))
+    # the truth, in the eval manifest format: `plate-edge eval --manifest demo/manifest.csv`
+    (a.out / "manifest.csv").write_text("file,plate_text,x1,y1,x2,y2,kind\n" + "\n".join(rows) + "\n", encoding="utf-8")
     return 0
 
 

@@ -20,6 +20,7 @@ from fastapi.testclient import TestClient
 from PIL import Image
 
 from edge.api import create_app
+from edge.evaluate import edit_distance
 from tests.support import images
 from tests.support.real_models import require_models
 from tests.support.scenes import jpeg, plate_crop, plate_scene
@@ -96,11 +97,14 @@ def test_corrupt_file_among_good_ones(models: Path, files: dict[str, Any]) -> No
     good = [d for i, d in enumerate(docs) if i != 2]
     for d in good:
         assert_analysis(d)
-    truths = [t for _, t in crops]
-    read = [d["plates"][0]["text"] if d["plates"] else "" for d in good]
-    # film() degrades some crops heavily; the reader must get most of them, not necessarily all
-    pairs = list(zip(read, truths, strict=True))
-    assert sum(r == t for r, t in pairs) >= len(truths) - 1, pairs
+    # Wiring, not accuracy (`plate-edge eval` scores that): film() degrades some crops heavily, so a read may
+    # miss a character, but every crop gives a plate and the reads are close to the truth.
+    pairs = [
+        (d["plates"][0]["text"] if d["plates"] else "", t) for d, (_, t) in zip(good, crops, strict=True)
+    ]
+    assert all(read for read, _ in pairs), pairs
+    errors = sum(edit_distance(read, truth) for read, truth in pairs)
+    assert errors <= 0.15 * sum(len(truth) for _, truth in pairs), pairs
     assert sorted(p.name for p in drawn.iterdir()) == sorted(f"{Path(p).stem}.png" for p, _ in crops)
 
 
