@@ -35,8 +35,12 @@ def plate_json(p: PlateRead, detection_confidence: float) -> dict[str, Any]:
         "box": _quad(p.quad),
         "detection_confidence": round(detection_confidence, 3),
         "areas": [
-            {"box": _quad(a.quad), "text": a.text, "confidence": round(a.confidence, 3),
-             "chars": [{"char": c, "confidence": round(v, 3)} for c, v in a.chars]}  # fmt: skip
+            {
+                "box": _quad(a.quad),
+                "text": a.text,
+                "confidence": round(a.confidence, 3),
+                "chars": [{"char": c, "confidence": round(v, 3)} for c, v in a.chars],
+            }
             for a in p.areas
         ],
     }
@@ -44,11 +48,12 @@ def plate_json(p: PlateRead, detection_confidence: float) -> dict[str, Any]:
 
 def _looks_like_crop(image: np.ndarray) -> bool:
     h, w = image.shape[:2]
-    return w <= 1000 and h <= 600 and w >= 1.3 * h
+    return bool(w <= 1000 and h <= 600 and w >= 1.3 * h)
 
 
-def find_plates(image: np.ndarray, engine: Engine, detector: PlateDetector | None, max_candidates: int = 8
-                ) -> list[tuple[Detection, PlateRead]]:  # fmt: skip
+def find_plates(
+    image: np.ndarray, engine: Engine, detector: PlateDetector | None, max_candidates: int = 8
+) -> list[tuple[Detection, PlateRead]]:
     """Grammatical plates in an image, best first (confidence, then size)."""
     found: list[tuple[Detection, PlateRead]] = []
     candidates: Sequence[Detection] = detector.detect(image)[:max_candidates] if detector else []
@@ -79,8 +84,9 @@ def _dedupe(found: list[tuple[Detection, PlateRead]]) -> list[tuple[Detection, P
     return kept
 
 
-def analyze(image: np.ndarray, name: str, engine: Engine, detector: PlateDetector | None,
-            decode_ms: float = 0.0) -> dict[str, Any]:  # fmt: skip
+def analyze(
+    image: np.ndarray, name: str, engine: Engine, detector: PlateDetector | None, decode_ms: float = 0.0
+) -> dict[str, Any]:
     t0 = time.perf_counter()
     plates = find_plates(image, engine, detector)
     total = (time.perf_counter() - t0) * 1e3
@@ -88,9 +94,17 @@ def analyze(image: np.ndarray, name: str, engine: Engine, detector: PlateDetecto
     h, w = image.shape[:2]
     return {
         "schema": SCHEMA,
-        "image": {"name": name, "width": w, "height": h,
-                  "resolution": "low" if (w < LOW_RES[0] or h < LOW_RES[1]) else "normal"},  # fmt: skip
+        "image": {
+            "name": name,
+            "width": w,
+            "height": h,
+            "resolution": "low" if (w < LOW_RES[0] or h < LOW_RES[1]) else "normal",
+        },
         "plates": [plate_json(p, d.confidence) for d, p in plates],
-        "timing_ms": {"decode": round(decode_ms, 1), "detect": round(max(total - read_ms, 0.0), 1),
-                      "read": round(read_ms, 1), "total": round(decode_ms + total, 1)},  # fmt: skip
+        "timing_ms": {
+            "decode": round(decode_ms, 1),
+            "detect": round(max(total - read_ms, 0.0), 1),
+            "read": round(read_ms, 1),
+            "total": round(decode_ms + total, 1),
+        },
     }

@@ -57,7 +57,8 @@ def area_quad(plate_quad: Quad, role: LineRole) -> Quad:
     """The image-pixel quad of one area of a plate."""
     v0, v1 = AREA_SPANS[role]
     unit = np.array([[[0, v0], [1, v0], [1, v1], [0, v1]]], dtype=np.float32)
-    return cv2.perspectiveTransform(unit, unit_to_image(plate_quad))[0]
+    quad: Quad = cv2.perspectiveTransform(unit, unit_to_image(plate_quad))[0]
+    return quad
 
 
 def to_gray(image: np.ndarray) -> np.ndarray:
@@ -75,7 +76,9 @@ def warp_area(gray: np.ndarray, quad: Quad) -> np.ndarray:
     """
     dst = np.array([[0, 0], [READER_W, 0], [READER_W, READER_H], [0, READER_H]], dtype=np.float32)
     m = cv2.getPerspectiveTransform(np.asarray(quad, dtype=np.float32), dst)
-    return cv2.warpPerspective(gray, m, (READER_W, READER_H), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    return cv2.warpPerspective(
+        gray, m, (READER_W, READER_H), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+    )
 
 
 def cut_areas(image: np.ndarray, plate_quad: Quad, two_line: bool) -> list[AreaCut]:

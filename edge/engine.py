@@ -79,13 +79,17 @@ def plate_colour(image: np.ndarray, quad: Quad) -> str:
 class Engine:
     """Locator + reader, loaded once and shared (ONNX Runtime sessions are thread-safe for `run`)."""
 
-    def __init__(self, locator: PlateLocator, reader: LineReader, calibration: Calibration | None = None) -> None:
+    def __init__(
+        self, locator: PlateLocator, reader: LineReader, calibration: Calibration | None = None
+    ) -> None:
         self.locator = locator
         self.reader = reader
         self.calibration = calibration or getattr(reader, "calibration", None) or Calibration()
 
     @classmethod
-    def load(cls, models_dir: object = DEFAULT_MODELS_DIR, device: Device = "auto", threads: int = 0) -> Engine:
+    def load(
+        cls, models_dir: object = DEFAULT_MODELS_DIR, device: Device = "auto", threads: int = 0
+    ) -> Engine:
         return cls(OnnxLocator(models_dir, device, threads), OnnxReader(models_dir, device, threads))
 
     def read_plate(self, image: np.ndarray, box: tuple[int, int, int, int] | None = None) -> PlateRead:
@@ -101,7 +105,13 @@ class Engine:
         colour = plate_colour(image, geo.quad)
         raw = float(np.prod([r.confidence for r in reads])) if reads else 0.0
         areas = tuple(
-            AreaRead(c.quad, r.text, self.calibration(r.confidence), tuple(zip(r.text, r.char_conf, strict=True)), c.role.value)
+            AreaRead(
+                c.quad,
+                r.text,
+                self.calibration(r.confidence),
+                tuple(zip(r.text, r.char_conf, strict=True)),
+                c.role.value,
+            )
             for c, r in zip(cuts, reads, strict=True)
         )
         return PlateRead(

@@ -78,7 +78,9 @@ def edit_distance(a: str, b: str) -> int:
     return prev[-1]
 
 
-def expand_box(box: tuple[int, int, int, int], w: int, h: int, margin: float = 0.15) -> tuple[int, int, int, int]:
+def expand_box(
+    box: tuple[int, int, int, int], w: int, h: int, margin: float = 0.15
+) -> tuple[int, int, int, int]:
     """A labelled plate box with some surroundings, as the locator was trained to see plates."""
     x1, y1, x2, y2 = box
     mx, my = (x2 - x1) * margin, (y2 - y1) * margin * 2
@@ -139,10 +141,12 @@ def eval_ocr(manifest: Path, failures: Path | None, models_dir: Path | None, dev
 def configure(parser: argparse.ArgumentParser) -> object:
     parser.add_argument("--manifest", type=Path, required=True, help="CSV: file,plate_text,x1,y1,x2,y2,kind")
     parser.add_argument(
-        "--task", choices=["ocr"], default="ocr",
+        "--task",
+        choices=["ocr"],
+        default="ocr",
         help="ocr: read every crop (scene rows: the labelled box) end to end through locator and reader. "
         "detect and e2e arrive with the scene detector",
-    )  # fmt: skip
+    )
     parser.add_argument("--failures", type=Path, help="write the misread rows to this CSV")
     parser.add_argument("--models-dir", type=Path, help="models folder (default: the bundled models)")
     parser.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")

@@ -44,7 +44,9 @@ def order_quad(q: np.ndarray) -> np.ndarray:
 class OnnxLocator:
     """The bundled locator model behind `PlateLocator`."""
 
-    def __init__(self, models_dir: Any = DEFAULT_MODELS_DIR, device: Device = "auto", threads: int = 0) -> None:
+    def __init__(
+        self, models_dir: Any = DEFAULT_MODELS_DIR, device: Device = "auto", threads: int = 0
+    ) -> None:
         entry = load_manifest(models_dir).get("locator")
         if entry is None:
             raise ModelError(f"no 'locator' entry in {models_dir}/manifest.json")

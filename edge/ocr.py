@@ -42,12 +42,16 @@ class Calibration:
 class OnnxReader:
     """The bundled reader model behind `LineReader`."""
 
-    def __init__(self, models_dir: Any = DEFAULT_MODELS_DIR, device: Device = "auto", threads: int = 0) -> None:
+    def __init__(
+        self, models_dir: Any = DEFAULT_MODELS_DIR, device: Device = "auto", threads: int = 0
+    ) -> None:
         entry = load_manifest(models_dir).get("reader")
         if entry is None:
             raise ModelError(f"no 'reader' entry in {models_dir}/manifest.json")
         if entry.meta.get("charset") != CHARSET:
-            raise ModelError("reader charset in the manifest differs from edge.plate.CHARSET: retrain or update")
+            raise ModelError(
+                "reader charset in the manifest differs from edge.plate.CHARSET: retrain or update"
+            )
         self.session = create_session(entry, device, threads)
         self.input = self.session.get_inputs()[0].name
         cal = entry.meta.get("calibration") or {}

@@ -194,7 +194,9 @@ def constrained_decode(
         candidates = [k for k in np.nonzero(row >= min_prob)[0].tolist() if k != BLANK]
         nxt: dict[str, tuple[float, float, _Beam]] = {}
 
-        def add(key: str, pb: float, pnb: float, beam: _Beam, into: dict[str, tuple[float, float, _Beam]]) -> None:
+        def add(
+            key: str, pb: float, pnb: float, beam: _Beam, into: dict[str, tuple[float, float, _Beam]]
+        ) -> None:
             if key in into:
                 ob, onb, obeam = into[key]
                 conf = tuple(max(a, b) for a, b in zip(obeam.conf, beam.conf, strict=True))
@@ -226,9 +228,7 @@ def constrained_decode(
                 add(new.text, 0.0, mass, new, nxt)
         beams = dict(sorted(nxt.items(), key=lambda kv: -(kv[1][0] + kv[1][1]))[:beam_width])
     complete = [
-        (pb + pnb, beam)
-        for pb, pnb, beam in beams.values()
-        if any(n == len(alts[a]) for a, n in beam.states)
+        (pb + pnb, beam) for pb, pnb, beam in beams.values() if any(n == len(alts[a]) for a, n in beam.states)
     ]
     if not complete:
         return None

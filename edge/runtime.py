@@ -96,7 +96,9 @@ def create_session(entry: ModelEntry, device: Device = "auto", threads: int = 0)
         raise ModelError(f"model file missing: {entry.file}")
     digest = sha256_of(entry.file)
     if digest != entry.sha256:
-        raise ModelError(f"model {entry.file} sha256 {digest[:12]}… does not match manifest {entry.sha256[:12]}…")
+        raise ModelError(
+            f"model {entry.file} sha256 {digest[:12]}… does not match manifest {entry.sha256[:12]}…"
+        )
     opts = ort.SessionOptions()
     opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     if threads:
@@ -107,7 +109,9 @@ def create_session(entry: ModelEntry, device: Device = "auto", threads: int = 0)
     except Exception as e:  # ORT raises its own exception types; callers need one
         raise ModelError(f"cannot load {entry.file}: {e}") from e
     got = session.get_providers()
-    log.info("model %s loaded with providers %s (device=%s)", entry.name, got, device, extra={"providers": got})
+    log.info(
+        "model %s loaded with providers %s (device=%s)", entry.name, got, device, extra={"providers": got}
+    )
     if device == "cuda" and "CUDAExecutionProvider" not in got:
         raise ModelError(f"CUDA requested for {entry.name} but the session fell back to {got}")
     return session

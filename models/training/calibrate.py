@@ -12,6 +12,7 @@ differ, which the private real-set reports will tell.
 from __future__ import annotations
 
 import argparse
+import itertools
 import sys
 from pathlib import Path
 
@@ -58,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     r, h = np.array(raws), np.array(hits, np.float64)
     edges = np.unique(np.quantile(r, np.linspace(0, 1, a.bins + 1)))
     xs, ys, ws = [], [], []
-    for lo, hi in zip(edges[:-1], edges[1:], strict=True):
+    for lo, hi in itertools.pairwise(edges):
         sel = (r >= lo) & (r <= hi)
         if sel.any():
             xs.append(float(r[sel].mean()))
@@ -68,8 +69,12 @@ def main(argv: list[str] | None = None) -> int:
     knots_x = [0.0, *xs, 1.0]
     knots_y = [0.0, *[round(float(v), 4) for v in fitted], float(fitted[-1])]
     data = mf.load()
-    data["models"]["reader"]["calibration"] = {"x": [round(v, 5) for v in knots_x], "y": knots_y,
-                                               "fitted_on": str(a.manifest), "n": len(r)}  # fmt: skip
+    data["models"]["reader"]["calibration"] = {
+        "x": [round(v, 5) for v in knots_x],
+        "y": knots_y,
+        "fitted_on": str(a.manifest),
+        "n": len(r),
+    }
     mf.save(data)
     cal = Calibration(knots_x, knots_y)
     conf = np.array([cal(v) for v in r])

@@ -46,7 +46,11 @@ def weather_plate(plate: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 def _surroundings(rng: np.random.Generator, h: int, w: int) -> np.ndarray:
     """A bumper/grille-like background with clutter and unrelated text."""
-    base = _CAR_PAINT[rng.integers(len(_CAR_PAINT))] * rng.uniform(0.7, 1.1) if rng.random() < 0.8 else rng.uniform(10, 240, 3)
+    base = (
+        _CAR_PAINT[rng.integers(len(_CAR_PAINT))] * rng.uniform(0.7, 1.1)
+        if rng.random() < 0.8
+        else rng.uniform(10, 240, 3)
+    )
     grad = np.linspace(rng.uniform(0.6, 1.0), rng.uniform(0.6, 1.2), h, dtype=np.float32)[:, None, None]
     img = np.ones((h, w, 3), np.float32) * base * grad
     for _ in range(int(rng.integers(0, 6))):  # grille bars, bumper edges, lamp blocks
@@ -56,12 +60,21 @@ def _surroundings(rng: np.random.Generator, h: int, w: int) -> np.ndarray:
             cv2.rectangle(img, (0, y), (w, y + int(rng.integers(2, max(3, h // 8)))), colour, -1)
         else:
             x, y = int(rng.integers(w)), int(rng.integers(h))
-            cv2.rectangle(img, (x, y), (x + int(rng.integers(5, w // 3 + 6)), y + int(rng.integers(5, h // 3 + 6))),
-                          colour, -1)  # fmt: skip
+            cv2.rectangle(
+                img,
+                (x, y),
+                (x + int(rng.integers(5, w // 3 + 6)), y + int(rng.integers(5, h // 3 + 6))),
+                colour,
+                -1,
+            )
     if rng.random() < 0.5:  # stickers and badges with text that is not a plate
         fonts = available(HANGUL_FONTS) + available(LATIN_FONTS)
         for _ in range(int(rng.integers(1, 3))):
-            m = text_mask(fonts[rng.integers(len(fonts))], str(rng.choice(_DEALER_TEXT)), int(rng.integers(8, max(9, h // 6))))
+            m = text_mask(
+                fonts[rng.integers(len(fonts))],
+                str(rng.choice(_DEALER_TEXT)),
+                int(rng.integers(8, max(9, h // 6))),
+            )
             x, y = int(rng.integers(0, max(1, w - m.shape[1]))), int(rng.integers(0, max(1, h - m.shape[0])))
             sub = img[y : y + m.shape[0], x : x + m.shape[1]]
             mm = m[: sub.shape[0], : sub.shape[1], None]
@@ -73,11 +86,15 @@ def _frame(img: np.ndarray, rng: np.random.Generator, x0: int, y0: int, pw: int,
     """A plastic or chrome plate holder, usually with the dealer's name on its lower bar."""
     t = max(2, int(ph * rng.uniform(0.04, 0.1)))
     bottom = max(t, int(ph * rng.uniform(0.1, 0.3)))
-    colour = tuple(float(v) for v in (rng.uniform(10, 60, 3) if rng.random() < 0.7 else rng.uniform(150, 220, 3)))
+    colour = tuple(
+        float(v) for v in (rng.uniform(10, 60, 3) if rng.random() < 0.7 else rng.uniform(150, 220, 3))
+    )
     cv2.rectangle(img, (x0 - t, y0 - t), (x0 + pw + t, y0 + ph + bottom), colour, -1)
     if rng.random() < 0.7:
         fonts = available(HANGUL_FONTS) + available(LATIN_FONTS)
-        m = text_mask(fonts[rng.integers(len(fonts))], str(rng.choice(_DEALER_TEXT)), max(6, int(bottom * 0.6)))
+        m = text_mask(
+            fonts[rng.integers(len(fonts))], str(rng.choice(_DEALER_TEXT)), max(6, int(bottom * 0.6))
+        )
         if m.shape[1] > pw:
             m = cv2.resize(m, (pw, max(1, int(m.shape[0] * pw / m.shape[1]))))
         x = x0 + (pw - m.shape[1]) // 2
@@ -128,7 +145,10 @@ def capture(
     th = char_h / (0.5 if two_line else 0.74)
     tw = th * pw / ph
     jitter = th * rng.uniform(0.0, 0.18)
-    dst = np.array([[0, 0], [tw, 0], [tw, th], [0, th]], np.float32) + rng.normal(0, 1, (4, 2)).astype(np.float32) * jitter
+    dst = (
+        np.array([[0, 0], [tw, 0], [tw, th], [0, th]], np.float32)
+        + rng.normal(0, 1, (4, 2)).astype(np.float32) * jitter
+    )
     if rng.random() < 0.7:  # yaw: one side nearer the camera, taller
         side = rng.uniform(-0.25, 0.25) * th
         dst[[1, 2], 1] += np.array([-side, side], np.float32) / 2
@@ -137,7 +157,10 @@ def capture(
     dst = dst @ rot.T
     hom = cv2.getPerspectiveTransform(src, dst)
     corners = cv2.perspectiveTransform(
-        np.array([[[0, 0], [scene.shape[1], 0], [scene.shape[1], scene.shape[0]], [0, scene.shape[0]]]], np.float32), hom
+        np.array(
+            [[[0, 0], [scene.shape[1], 0], [scene.shape[1], scene.shape[0]], [0, scene.shape[0]]]], np.float32
+        ),
+        hom,
     )[0]
     quad = cv2.perspectiveTransform(src[None], hom)[0]
     # keep a window of 0.25..1.0 plate margins around the plate, not the whole scene
@@ -146,7 +169,9 @@ def capture(
     lo, hi = np.maximum(lo, corners.min(axis=0)), np.minimum(hi, corners.max(axis=0))
     shift = np.array([[1, 0, -lo[0]], [0, 1, -lo[1]], [0, 0, 1]], np.float64)
     out_w, out_h = int(hi[0] - lo[0]) + 1, int(hi[1] - lo[1]) + 1
-    img = cv2.warpPerspective(scene, shift @ hom, (out_w, out_h), flags=cv2.INTER_AREA, borderMode=cv2.BORDER_REFLECT)
+    img = cv2.warpPerspective(
+        scene, shift @ hom, (out_w, out_h), flags=cv2.INTER_AREA, borderMode=cv2.BORDER_REFLECT
+    )
     quad = quad - lo.astype(np.float32)
     return _photometric(img, rng, quad, char_h), quad.astype(np.float32)
 
@@ -173,7 +198,10 @@ def _photometric(img: np.ndarray, rng: np.random.Generator, quad: np.ndarray, ch
             yy, xx = np.mgrid[0:h, 0:w]
             cx, cy = rng.uniform(0, w), rng.uniform(0, h)
             r = char_h * rng.uniform(0.4, 1.5)
-            img = img + rng.uniform(60, 200) * np.exp(-((xx - cx) ** 2 + (yy - cy) ** 2) / (2 * r * r))[..., None]
+            img = (
+                img
+                + rng.uniform(60, 200) * np.exp(-((xx - cx) ** 2 + (yy - cy) ** 2) / (2 * r * r))[..., None]
+            )
     img = np.clip(img, 0, 255)
     gamma = rng.uniform(0.6, 1.5)
     img = 255.0 * (img / 255.0) ** gamma
@@ -186,8 +214,14 @@ def _photometric(img: np.ndarray, rng: np.random.Generator, quad: np.ndarray, ch
     if rng.random() < 0.1:  # rain streaks
         for _ in range(int(rng.integers(10, 60))):
             x, y = int(rng.integers(w)), int(rng.integers(h))
-            cv2.line(img, (x, y), (x + int(rng.integers(-3, 4)), y + int(rng.integers(5, 25))),
-                     (200.0, 200.0, 200.0), 1, cv2.LINE_AA)  # fmt: skip
+            cv2.line(
+                img,
+                (x, y),
+                (x + int(rng.integers(-3, 4)), y + int(rng.integers(5, 25))),
+                (200.0, 200.0, 200.0),
+                1,
+                cv2.LINE_AA,
+            )
     if rng.random() < 0.35:  # sensor at lower resolution, upscaled by the camera or the crop
         f = rng.uniform(1.3, 3.0)
         small = cv2.resize(img, (max(8, int(w / f)), max(4, int(h / f))), interpolation=cv2.INTER_AREA)
@@ -196,6 +230,6 @@ def _photometric(img: np.ndarray, rng: np.random.Generator, quad: np.ndarray, ch
     out = np.clip(img, 0, 255).astype(np.uint8)
     out = cv2.cvtColor(out, cv2.COLOR_RGB2BGR)
     if rng.random() < 0.85:
-        ok, buf = cv2.imencode(".jpg", out, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(15, 96))])
+        _ok, buf = cv2.imencode(".jpg", out, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(15, 96))])
         out = cv2.imdecode(buf, cv2.IMREAD_COLOR)
     return out

@@ -28,7 +28,9 @@ from models.training.plates import STYLES, PlateSpec, render_plate, sample_spec
 MAX_LABEL = 12
 
 
-def film(rng: np.random.Generator, style: str | None = None) -> tuple[PlateSpec, np.ndarray, np.ndarray, float]:
+def film(
+    rng: np.random.Generator, style: str | None = None
+) -> tuple[PlateSpec, np.ndarray, np.ndarray, float]:
     """One plate, filmed: (spec, image BGR, true quad, character height px)."""
     spec = sample_spec(rng, style)
     char_h = sample_char_height(rng)
@@ -68,8 +70,14 @@ def _shard(args: tuple[int, int, str]) -> str:
             kinds.append(list(STYLES).index(spec.style))
     path = Path(out) / f"shard-{seed}.npz"
     tmp = Path(out) / f".tmp-{seed}.npz"  # renamed when complete: the trainer may be reading the folder
-    np.savez(tmp, images=np.stack(images), labels=np.stack(labels), lengths=np.array(lengths, np.int16),
-             char_h=np.array(char_hs, np.float32), style=np.array(kinds, np.int8))  # fmt: skip
+    np.savez(
+        tmp,
+        images=np.stack(images),
+        labels=np.stack(labels),
+        lengths=np.array(lengths, np.int16),
+        char_h=np.array(char_hs, np.float32),
+        style=np.array(kinds, np.int8),
+    )
     tmp.replace(path)
     return str(path)
 
@@ -103,7 +111,9 @@ def make_testset(out: Path, plates: int, seed: int, ext: str = "png") -> Path:
         for i in range(plates):
             spec, image, _quad, _ = film(rng, styles[i % len(styles)])  # every kind equally often
             name = f"{i:05d}_{spec.style}.{ext}"
-            cv2.imwrite(str(out / "images" / name), image, [cv2.IMWRITE_JPEG_QUALITY, 95] if ext == "jpg" else [])
+            cv2.imwrite(
+                str(out / "images" / name), image, [cv2.IMWRITE_JPEG_QUALITY, 95] if ext == "jpg" else []
+            )
             w.writerow([name, spec.text, "", "", "", "", "crop"])
     return manifest
 
@@ -118,9 +128,13 @@ def contact_sheet(out: Path, seed: int, n: int = 48) -> Path:
         vis = cv2.copyMakeBorder(vis, 0, max(0, 150 - vis.shape[0]), 0, 0, cv2.BORDER_CONSTANT)[:150]
         cuts = cut_areas(image, detector_error(quad, rng), spec.two_line)
         lines = np.vstack([np.pad(c.pixels, ((1, 1), (0, 0))) for c in cuts])
-        lines = cv2.cvtColor(cv2.resize(lines, (256, int(256 * lines.shape[0] / lines.shape[1]))), cv2.COLOR_GRAY2BGR)
+        lines = cv2.cvtColor(
+            cv2.resize(lines, (256, int(256 * lines.shape[0] / lines.shape[1]))), cv2.COLOR_GRAY2BGR
+        )
         lines = cv2.copyMakeBorder(lines, 0, max(0, 140 - lines.shape[0]), 0, 0, cv2.BORDER_CONSTANT)[:140]
-        tiles.append(cv2.copyMakeBorder(np.vstack([vis, lines]), 2, 2, 2, 2, cv2.BORDER_CONSTANT, value=(60, 60, 60)))
+        tiles.append(
+            cv2.copyMakeBorder(np.vstack([vis, lines]), 2, 2, 2, 2, cv2.BORDER_CONSTANT, value=(60, 60, 60))
+        )
     rows = [np.hstack(tiles[i : i + 8]) for i in range(0, n, 8)]
     out.parent.mkdir(parents=True, exist_ok=True)
     cv2.imwrite(str(out), np.vstack(rows))
@@ -128,8 +142,11 @@ def contact_sheet(out: Path, seed: int, n: int = 48) -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m models.training.dataset", description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    ap = argparse.ArgumentParser(
+        prog="python -m models.training.dataset",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     ap.add_argument("what", choices=["shards", "testset", "sheet"])
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--plates", type=int, default=120_000)

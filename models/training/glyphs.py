@@ -102,7 +102,7 @@ def fit_glyph(mask: np.ndarray, w: int, h: int, weight: float) -> np.ndarray:
     """
     w, h = max(w, 2), max(h, 2)
     out = cv2.resize(mask, (w, h), interpolation=cv2.INTER_AREA if w < mask.shape[1] else cv2.INTER_LINEAR)
-    k = int(round(abs(weight) * h / 40.0))
+    k = round(abs(weight) * h / 40.0)
     if k >= 1:
         kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * k + 1, 2 * k + 1))
         out = cv2.dilate(out, kernel) if weight > 0 else cv2.erode(out, kernel)

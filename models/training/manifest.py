@@ -27,8 +27,12 @@ MANIFEST = Path(__file__).resolve().parent.parent / "manifest.json"
 def _git_commit() -> str:
     try:
         out = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True)
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True,
-                               text=True, check=True).stdout.strip()  # fmt: skip
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
         return out.stdout.strip() + ("-dirty" if dirty else "")
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
@@ -51,7 +55,9 @@ def save(data: dict[str, Any]) -> None:
     MANIFEST.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
 
 
-def record(name: str, file: Path, command: str, seed: int, metrics: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+def record(
+    name: str, file: Path, command: str, seed: int, metrics: dict[str, Any], extra: dict[str, Any]
+) -> dict[str, Any]:
     data = load()
     entry = {
         "file": file.name,

@@ -15,6 +15,7 @@ shorter and wider; the four trailing digits sit close together with a wider gap 
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import cv2
@@ -197,8 +198,14 @@ def _bolt(c: _Canvas, rng: np.random.Generator, x: float, y: float, r: float) ->
     else:
         cv2.circle(c.rgb, centre, rad, (90, 90, 95), -1, cv2.LINE_AA)
         cv2.circle(c.rgb, centre, max(rad - 2, 1), (185, 185, 190), -1, cv2.LINE_AA)
-        cv2.line(c.rgb, (centre[0] - rad // 2, centre[1]), (centre[0] + rad // 2, centre[1]), (70, 70, 75),
-                 max(1, rad // 4), cv2.LINE_AA)  # fmt: skip
+        cv2.line(
+            c.rgb,
+            (centre[0] - rad // 2, centre[1]),
+            (centre[0] + rad // 2, centre[1]),
+            (70, 70, 75),
+            max(1, rad // 4),
+            cv2.LINE_AA,
+        )
 
 
 @dataclass(frozen=True)
@@ -210,16 +217,23 @@ class _Typeface:
 
 
 def _row(
-    c: _Canvas, tf: _Typeface, items: list[tuple[str, str]], x0: float, x1: float, top: float, height: float,
-    rng: np.random.Generator, fg: RGB,
-) -> None:  # fmt: skip
+    c: _Canvas,
+    tf: _Typeface,
+    items: list[tuple[str, str]],
+    x0: float,
+    x1: float,
+    top: float,
+    height: float,
+    rng: np.random.Generator,
+    fg: RGB,
+) -> None:
     """Lay out one line of (char, class) in [x0, x1] mm: classes 'd' digit, 'h' Hangul, 'r' region."""
     aspect = {"d": rng.uniform(0.46, 0.6), "h": rng.uniform(0.85, 1.1), "r": rng.uniform(0.75, 0.95)}
     hscale = {"d": 1.0, "h": rng.uniform(0.8, 0.97), "r": rng.uniform(0.6, 0.8)}
     gap = height * rng.uniform(0.05, 0.14)
     group_gap = height * rng.uniform(0.1, 0.3)
     widths = [height * hscale[k] * aspect[k] for _, k in items]
-    gaps = [group_gap if (a[1] != b[1]) else gap for a, b in zip(items, items[1:], strict=False)]
+    gaps = [group_gap if (a[1] != b[1]) else gap for a, b in itertools.pairwise(items)]
     total = sum(widths) + sum(gaps)
     shrink = min(1.0, (x1 - x0) / total)
     widths = [w * shrink for w in widths]
@@ -264,7 +278,9 @@ def render_plate(spec: PlateSpec, rng: np.random.Generator, scale: float = 2.0) 
         bot_y = H * 0.93 - bot_h + rng.normal(0, 1.5)
         half = W * rng.uniform(0.2, 0.3)
         _row(c, tf, reg + lead, W / 2 - half, W / 2 + half, top_y, top_h, rng, fg)
-        _row(c, tf, han + tail, W * rng.uniform(0.04, 0.08), W * rng.uniform(0.92, 0.96), bot_y, bot_h, rng, fg)
+        _row(
+            c, tf, han + tail, W * rng.uniform(0.04, 0.08), W * rng.uniform(0.92, 0.96), bot_y, bot_h, rng, fg
+        )
         for x in (W * rng.uniform(0.1, 0.16), W * rng.uniform(0.84, 0.9)):
             _bolt(c, rng, x, top_y + top_h / 2, rng.uniform(5, 9))
         return np.clip(c.rgb, 0, 255).astype(np.uint8)

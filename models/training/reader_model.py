@@ -20,13 +20,21 @@ class Reader(nn.Module):
     def __init__(self, n_classes: int, hidden: int = 128) -> None:
         super().__init__()
         self.features = nn.Sequential(
-            *_block(1, 24), nn.MaxPool2d(2),  # 16 x 64
-            *_block(24, 48), nn.MaxPool2d(2),  # 8 x 32
-            *_block(48, 64), *_block(64, 64), nn.MaxPool2d((2, 1)),  # 4 x 32
-            *_block(64, 96), *_block(96, 96), nn.MaxPool2d((2, 1)),  # 2 x 32
-            nn.Conv2d(96, 128, (2, 1), bias=False), nn.BatchNorm2d(128), nn.ReLU(inplace=True),  # 1 x 32
+            *_block(1, 24),
+            nn.MaxPool2d(2),  # 16 x 64
+            *_block(24, 48),
+            nn.MaxPool2d(2),  # 8 x 32
+            *_block(48, 64),
+            *_block(64, 64),
+            nn.MaxPool2d((2, 1)),  # 4 x 32
+            *_block(64, 96),
+            *_block(96, 96),
+            nn.MaxPool2d((2, 1)),  # 2 x 32
+            nn.Conv2d(96, 128, (2, 1), bias=False),
+            nn.BatchNorm2d(128),
+            nn.ReLU(inplace=True),  # 1 x 32
             nn.Dropout(0.1),
-        )  # fmt: skip
+        )
         self.rnn = nn.GRU(128, hidden, bidirectional=True, batch_first=True)
         self.head = nn.Linear(2 * hidden, n_classes)
 

@@ -35,10 +35,18 @@ def _backdrop(rng: np.random.Generator, w: int, h: int) -> np.ndarray:
     wall = rng.uniform(90, 200, 3).astype(np.float32)
     ground = rng.uniform(50, 110) * np.ones(3, np.float32)
     horizon = rng.uniform(0.35, 0.55)
-    img = np.where(y < horizon, wall * (0.8 + 0.3 * y), ground * (0.7 + 0.5 * y)) * np.ones((h, w, 3), np.float32)
+    img = np.where(y < horizon, wall * (0.8 + 0.3 * y), ground * (0.7 + 0.5 * y)) * np.ones(
+        (h, w, 3), np.float32
+    )
     for _ in range(int(rng.integers(1, 4))):  # lane marks, kerbs, signs
         x0, y0 = int(rng.integers(0, w)), int(rng.integers(int(h * horizon), h))
-        cv2.rectangle(img, (x0, y0), (x0 + int(rng.integers(40, 300)), y0 + int(rng.integers(4, 12))), (220.0, 220.0, 210.0), -1)
+        cv2.rectangle(
+            img,
+            (x0, y0),
+            (x0 + int(rng.integers(40, 300)), y0 + int(rng.integers(4, 12))),
+            (220.0, 220.0, 210.0),
+            -1,
+        )
     return img
 
 
@@ -49,31 +57,59 @@ def _vehicle(img: np.ndarray, rng: np.random.Generator, cx: int, bottom: int, wi
     paint = tuple(float(v) for v in _CAR_PAINT[rng.integers(len(_CAR_PAINT))] * rng.uniform(0.8, 1.05))
     x0, x1 = cx - width // 2, cx + width // 2
     cv2.rectangle(img, (x0, top + h_body // 4), (x1, bottom), paint, -1)
-    glass = np.array([[x0 + width * 0.12, top], [x1 - width * 0.12, top], [x1 - width * 0.04, top + h_body * 0.38],
-                      [x0 + width * 0.04, top + h_body * 0.38]], np.int32)  # fmt: skip
+    glass = np.array(
+        [
+            [x0 + width * 0.12, top],
+            [x1 - width * 0.12, top],
+            [x1 - width * 0.04, top + h_body * 0.38],
+            [x0 + width * 0.04, top + h_body * 0.38],
+        ],
+        np.int32,
+    )
     cv2.fillConvexPoly(img, glass, tuple(float(v) for v in rng.uniform(20, 70, 3)))
     lamp_y = top + int(h_body * 0.5)
-    lamp = (230.0, 235.0, 240.0) if rng.random() < 0.5 else (40.0, 40.0, 200.0)  # head or tail lamps (BGR red)
+    lamp = (
+        (230.0, 235.0, 240.0) if rng.random() < 0.5 else (40.0, 40.0, 200.0)
+    )  # head or tail lamps (BGR red)
     for side in (-1, 1):
         lx = cx + side * int(width * 0.36)
         cv2.ellipse(img, (lx, lamp_y), (int(width * 0.1), int(h_body * 0.06)), 0, 0, 360, lamp, -1)
     if rng.random() < 0.6:  # grille
         for k in range(4):
             yy = lamp_y - int(h_body * 0.05) + k * int(h_body * 0.035)
-            cv2.rectangle(img, (cx - int(width * 0.2), yy), (cx + int(width * 0.2), yy + max(2, h_body // 60)), (25.0, 25.0, 25.0), -1)
+            cv2.rectangle(
+                img,
+                (cx - int(width * 0.2), yy),
+                (cx + int(width * 0.2), yy + max(2, h_body // 60)),
+                (25.0, 25.0, 25.0),
+                -1,
+            )
     bumper_y = top + int(h_body * 0.78)
-    cv2.rectangle(img, (x0, bumper_y - h_body // 30), (x1, bumper_y + h_body // 30), tuple(v * 0.7 for v in paint), -1)
+    cv2.rectangle(
+        img, (x0, bumper_y - h_body // 30), (x1, bumper_y + h_body // 30), tuple(v * 0.7 for v in paint), -1
+    )
     return cx, bumper_y
 
 
-def _mount(img: np.ndarray, rng: np.random.Generator, spec: PlateSpec, centre: tuple[int, int], plate_w: float) -> np.ndarray:
+def _mount(
+    img: np.ndarray, rng: np.random.Generator, spec: PlateSpec, centre: tuple[int, int], plate_w: float
+) -> np.ndarray:
     w_mm, h_mm = STYLES[spec.style][1]
-    plate = cv2.cvtColor(weather_plate(render_plate(spec, rng, max(0.35, 1.4 * plate_w / w_mm)), rng), cv2.COLOR_RGB2BGR)
+    plate = cv2.cvtColor(
+        weather_plate(render_plate(spec, rng, max(0.35, 1.4 * plate_w / w_mm)), rng), cv2.COLOR_RGB2BGR
+    )
     ph, pw = plate.shape[:2]
     tw, th = plate_w, plate_w * h_mm / w_mm
     cx, cy = centre
-    dst = np.array([[cx - tw / 2, cy - th / 2], [cx + tw / 2, cy - th / 2], [cx + tw / 2, cy + th / 2],
-                    [cx - tw / 2, cy + th / 2]], np.float32)  # fmt: skip
+    dst = np.array(
+        [
+            [cx - tw / 2, cy - th / 2],
+            [cx + tw / 2, cy - th / 2],
+            [cx + tw / 2, cy + th / 2],
+            [cx - tw / 2, cy + th / 2],
+        ],
+        np.float32,
+    )
     dst += rng.normal(0, th * 0.05, (4, 2)).astype(np.float32)
     src = np.array([[0, 0], [pw, 0], [pw, ph], [0, ph]], np.float32)
     m = cv2.getPerspectiveTransform(src, dst)
@@ -84,8 +120,12 @@ def _mount(img: np.ndarray, rng: np.random.Generator, spec: PlateSpec, centre: t
     return dst
 
 
-def scene(rng: np.random.Generator, size: tuple[int, int] = (1280, 720), vehicles: int | None = None,
-          styles: list[str] | None = None) -> tuple[np.ndarray, list[ScenePlate]]:  # fmt: skip
+def scene(
+    rng: np.random.Generator,
+    size: tuple[int, int] = (1280, 720),
+    vehicles: int | None = None,
+    styles: list[str] | None = None,
+) -> tuple[np.ndarray, list[ScenePlate]]:
     """One frame (BGR uint8) with 1-2 vehicles, and the truth for their plates."""
     w, h = size
     img = _backdrop(rng, w, h)
@@ -127,7 +167,9 @@ def main(argv: list[str] | None = None) -> int:
             rows.append(f"{name},{p.text},{x1:.0f},{y1:.0f},{x2:.0f},{y2:.0f},scene")
         print(name, " ".join(p.text for p in plates))
     # the truth, in the eval manifest format: `plate-edge eval --manifest demo/manifest.csv`
-    (a.out / "manifest.csv").write_text("file,plate_text,x1,y1,x2,y2,kind\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    (a.out / "manifest.csv").write_text(
+        "file,plate_text,x1,y1,x2,y2,kind\n" + "\n".join(rows) + "\n", encoding="utf-8"
+    )
     return 0
 
 

@@ -11,6 +11,7 @@ the pixels. Small on purpose (~15 MFLOPs at 64 x 128): it runs once per plate.
 from __future__ import annotations
 
 import argparse
+import itertools
 import multiprocessing as mp
 import sys
 import time
@@ -25,7 +26,9 @@ from edge.locator import LOC_H, LOC_W
 from models.training.dataset import film
 
 
-def crop_variant(image: np.ndarray, quad: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def crop_variant(
+    image: np.ndarray, quad: np.ndarray, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
     """Tight, loose, or slightly cut crops around the plate, as people and detectors make them."""
     h, w = image.shape[:2]
     lo, hi = quad.min(axis=0), quad.max(axis=0)
@@ -60,11 +63,17 @@ class Locator(nn.Module):
         super().__init__()
         chans = [3, 16, 32, 64, 96, 128]
         layers: list[nn.Module] = []
-        for a, b in zip(chans, chans[1:], strict=False):
-            layers += [nn.Conv2d(a, b, 3, padding=1, bias=False), nn.BatchNorm2d(b), nn.ReLU(inplace=True),
-                       nn.MaxPool2d(2)]  # fmt: skip
+        for a, b in itertools.pairwise(chans):
+            layers += [
+                nn.Conv2d(a, b, 3, padding=1, bias=False),
+                nn.BatchNorm2d(b),
+                nn.ReLU(inplace=True),
+                nn.MaxPool2d(2),
+            ]
         self.features = nn.Sequential(*layers)  # 64x128 -> 2x4
-        self.head = nn.Sequential(nn.Flatten(), nn.Linear(128 * 2 * 4, 192), nn.ReLU(inplace=True), nn.Linear(192, 9))
+        self.head = nn.Sequential(
+            nn.Flatten(), nn.Linear(128 * 2 * 4, 192), nn.ReLU(inplace=True), nn.Linear(192, 9)
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.features(x))
@@ -126,7 +135,9 @@ def main(argv: list[str] | None = None) -> int:
             g["lr"] = lr
         idx = torch.from_numpy(rng.integers(nval, len(x), 128))
         out = model(x[idx].float() / 127.5 - 1.0)
-        loss = nn.functional.smooth_l1_loss(out[:, :8], y[idx], beta=0.02) + 0.2 * nn.functional.binary_cross_entropy_with_logits(out[:, 8], two[idx])
+        loss = nn.functional.smooth_l1_loss(
+            out[:, :8], y[idx], beta=0.02
+        ) + 0.2 * nn.functional.binary_cross_entropy_with_logits(out[:, 8], two[idx])
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -138,14 +149,24 @@ def main(argv: list[str] | None = None) -> int:
             model.train()
             err = (o[:, :8] - y[:nval]).abs().mean().item()
             acc = ((o[:, 8] > 0).float() == two[:nval]).float().mean().item()
-            print(f"step {step} t={el:.0f}s loss={loss.item():.4f} lr={lr:.1e} val_corner_err={err:.4f} "
-                  f"val_layout_acc={acc:.4f}", flush=True)  # fmt: skip
+            print(
+                f"step {step} t={el:.0f}s loss={loss.item():.4f} lr={lr:.1e} val_corner_err={err:.4f} "
+                f"val_layout_acc={acc:.4f}",
+                flush=True,
+            )
     model.eval()
     a.out.parent.mkdir(parents=True, exist_ok=True)
     torch.save(model.state_dict(), a.out.with_suffix(".pt"))
-    torch.onnx.export(Export(model), (torch.zeros(1, 3, LOC_H, LOC_W),), str(a.out), input_names=["image"],
-                      output_names=["geometry"], opset_version=17,
-                      dynamic_axes={"image": {0: "batch"}, "geometry": {0: "batch"}}, dynamo=False)  # fmt: skip
+    torch.onnx.export(
+        Export(model),
+        (torch.zeros(1, 3, LOC_H, LOC_W),),
+        str(a.out),
+        input_names=["image"],
+        output_names=["geometry"],
+        opset_version=17,
+        dynamic_axes={"image": {0: "batch"}, "geometry": {0: "batch"}},
+        dynamo=False,
+    )
     print(f"wrote {a.out}", flush=True)
     return 0
 

@@ -90,10 +90,18 @@ def train(args: argparse.Namespace) -> Reader:
         data = load(used)
         n = len(data["lengths"])
         easy = np.nonzero(data["char_h"] >= 24)[0]
-        print(f"train samples {n} from {len(used)} shards (easy {len(easy)}), val {len(val['lengths'])}, "
-              f"classes {len(CHARSET) + 1}", flush=True)  # fmt: skip
-        return (n, easy, torch.from_numpy(data["images"]), torch.from_numpy(data["labels"].astype(np.int64)),
-                torch.from_numpy(data["lengths"].astype(np.int64)))  # fmt: skip
+        print(
+            f"train samples {n} from {len(used)} shards (easy {len(easy)}), val {len(val['lengths'])}, "
+            f"classes {len(CHARSET) + 1}",
+            flush=True,
+        )
+        return (
+            n,
+            easy,
+            torch.from_numpy(data["images"]),
+            torch.from_numpy(data["labels"].astype(np.int64)),
+            torch.from_numpy(data["lengths"].astype(np.int64)),
+        )
 
     n, easy, images, labels, lengths = refresh()
 
@@ -115,7 +123,9 @@ def train(args: argparse.Namespace) -> Reader:
         for g in opt.param_groups:
             g["lr"] = lr
         pool = easy if escaped_at is None and len(easy) > args.batch else None
-        idx = torch.from_numpy(rng.choice(pool, args.batch) if pool is not None else rng.integers(0, n, args.batch))
+        idx = torch.from_numpy(
+            rng.choice(pool, args.batch) if pool is not None else rng.integers(0, n, args.batch)
+        )
         x = augment(images[idx].float().unsqueeze(1) / 127.5 - 1.0)
         y, ylen = labels[idx], lengths[idx]
         logits = model(x)  # (B, T, C)
@@ -138,8 +148,11 @@ def train(args: argparse.Namespace) -> Reader:
                 print(f"plateau escaped at step {step} ({escaped_at:.0f}s): decay starts", flush=True)
             if acc > best:
                 best, best_state = acc, {k: v.clone() for k, v in model.state_dict().items()}
-            print(f"step {step} t={elapsed:.0f}s loss={loss.item():.4f} lr={lr:.2e} val_exact={acc:.4f} "
-                  f"best={best:.4f} {seen / max(elapsed, 1e-6):.0f} samples/s", flush=True)  # fmt: skip
+            print(
+                f"step {step} t={elapsed:.0f}s loss={loss.item():.4f} lr={lr:.2e} val_exact={acc:.4f} "
+                f"best={best:.4f} {seen / max(elapsed, 1e-6):.0f} samples/s",
+                flush=True,
+            )
     if best_state is not None:
         model.load_state_dict(best_state)
     final = evaluate(model, val)
@@ -153,9 +166,15 @@ def export(model: Reader, out: Path) -> None:
     dummy = torch.zeros(1, 1, READER_H, READER_W)
     out.parent.mkdir(parents=True, exist_ok=True)
     torch.onnx.export(
-        wrapper, (dummy,), str(out), input_names=["image"], output_names=["probs"], opset_version=17,
-        dynamic_axes={"image": {0: "batch"}, "probs": {0: "batch"}}, dynamo=False,
-    )  # fmt: skip
+        wrapper,
+        (dummy,),
+        str(out),
+        input_names=["image"],
+        output_names=["probs"],
+        opset_version=17,
+        dynamic_axes={"image": {0: "batch"}, "probs": {0: "batch"}},
+        dynamo=False,
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

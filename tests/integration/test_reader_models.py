@@ -52,7 +52,11 @@ def test_reads_the_committed_samples(engine: Engine) -> None:
         assert p.valid == is_valid(p.text)
         assert 0.0 <= p.confidence <= 1.0
         assert len(p.areas) == (2 if p.two_line else 1)
-    two_line = [(p, r) for p, r in zip(reads, rows, strict=True) if r.name.split("_", 1)[1].split(".")[0].endswith("two")]
+    two_line = [
+        (p, r)
+        for p, r in zip(reads, rows, strict=True)
+        if r.name.split("_", 1)[1].split(".")[0].endswith("two")
+    ]
     assert two_line and all(p.two_line for p, _ in two_line)  # layout decided from pixels
 
 
