@@ -8,6 +8,7 @@ Exit codes (design.md): 0 ok, 1 runtime failure, 2 bad usage or bad config / unr
 """
 
 import argparse
+import importlib
 import logging
 import sys
 from collections.abc import Callable, Sequence
@@ -79,60 +80,37 @@ CHECK_CONFIG = Command(
 )
 
 
-def _configure_eval(parser: argparse.ArgumentParser) -> Handler:
-    from edge import evaluate
+def _from_module(module: str) -> Callable[[argparse.ArgumentParser], Handler]:
+    """A command's `configure` that lives in ``edge.<module>``: imported only when the parser is built,
+    and that module keeps its own heavy imports inside its handler."""
 
-    evaluate.configure(parser)
-    return evaluate.run
+    def configure(parser: argparse.ArgumentParser) -> Handler:
+        handler: Handler = importlib.import_module(f"edge.{module}").configure(parser)
+        return handler
+
+    return configure
 
 
 EVAL = Command(
     name="eval",
     help="score the models on a labelled manifest (CSV); last line exact=0.NNN cer=0.NNN n=N",
-    configure=_configure_eval,
+    configure=_from_module("evaluate"),
 )
-
-
-def _configure_analyze(parser: argparse.ArgumentParser) -> Handler:
-    from edge import analyze_cmd
-
-    handler: Handler = analyze_cmd.configure(parser)
-    return handler
-
-
 ANALYZE = Command(
     name="analyze",
     help="analyse still images; prints the analysis JSON (an object for one file, else an array)",
-    configure=_configure_analyze,
+    configure=_from_module("analyze_cmd"),
 )
-
-
-def _configure_serve(parser: argparse.ArgumentParser) -> Handler:
-    from edge import serve_cmd
-
-    handler: Handler = serve_cmd.configure(parser)
-    return handler
-
-
 SERVE = Command(
     name="serve",
     help="serve only the HTTP API and page (no cameras)",
-    configure=_configure_serve,
+    configure=_from_module("serve_cmd"),
     logs_to_stdout=True,
 )
-
-
-def _configure_events(parser: argparse.ArgumentParser) -> Handler:
-    from edge import events_cmd
-
-    handler: Handler = events_cmd.configure(parser)
-    return handler
-
-
 EVENTS = Command(
     name="events",
     help="subscribe to a site's MQTT topics and print events, camera state and status (for installers)",
-    configure=_configure_events,
+    configure=_from_module("events_cmd"),
 )
 
 COMMANDS: list[Command] = [CHECK_CONFIG, EVAL, ANALYZE, SERVE, EVENTS]

@@ -36,8 +36,8 @@ def add_recognition_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--detector",
         choices=["own", "text", "none"],
-        help="plate candidates in scenes: own (default), text (PP-OCR text detector) or none (whole-image "
-        "plate crops only)",
+        help="plate candidates in scenes: text (default, PP-OCR text detector), own (the project's plate "
+        "detector: not trained yet) or none (whole-image plate crops only)",
     )
 
 
@@ -56,5 +56,5 @@ def recognition_options(args: argparse.Namespace, config: Config | None) -> Reco
     rec = config.recognition if config is not None else None
     models_dir: Path = args.models_dir or (rec.models_dir if rec is not None else DEFAULT_MODELS_DIR)
     device: Device = args.device or (rec.device if rec is not None else "auto")
-    detector: DetectorKind = args.detector or (rec.detector if rec is not None else "own")
+    detector: DetectorKind = args.detector or (rec.detector if rec is not None else "text")
     return RecognitionOptions(models_dir, device, detector)

@@ -285,8 +285,10 @@ class RecognitionConfig(_Model):
     """Detector, reader and the thresholds that turn per-frame reads into events."""
 
     detector: Literal["own", "text"] = Field(
-        default="own",
-        description="own: the project's plate detector; text: a generic scene-text detector (slower).",
+        default="text",
+        description="text: the PP-OCR scene-text detector (trained on real images) with candidates confirmed "
+        "by the reader and the plate grammar; own: the project's plate detector (not trained yet: "
+        "choosing it fails at start-up).",
     )
     device: Device = Field(
         default="auto",

@@ -12,7 +12,7 @@ import csv
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -138,7 +138,7 @@ def eval_ocr(manifest: Path, failures: Path | None, models_dir: Path | None, dev
     return 0
 
 
-def configure(parser: argparse.ArgumentParser) -> object:
+def configure(parser: argparse.ArgumentParser) -> Callable[[argparse.Namespace], int]:
     parser.add_argument("--manifest", type=Path, required=True, help="CSV: file,plate_text,x1,y1,x2,y2,kind")
     parser.add_argument(
         "--task",

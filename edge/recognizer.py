@@ -23,7 +23,7 @@ import numpy as np
 from edge.analysis import analyze
 from edge.detector import Detection, PlateDetector
 from edge.engine import Engine
-from edge.runtime import DEFAULT_MODELS_DIR, Device
+from edge.runtime import DEFAULT_MODELS_DIR, Device, ModelError
 
 log = logging.getLogger(__name__)
 
@@ -94,14 +94,17 @@ class StillRecognizer:
 def load_detector(kind: DetectorKind, device: Device = "auto", threads: int = 0) -> PlateDetector | None:
     """The configured stage-1 detector; None for ``"none"``.
 
-    ``"own"`` (the config default) names the project's plate detector, which has not landed yet: until it
-    does, it falls back to the PP-OCR text detector with a warning, so a default config still finds plates
-    in scenes. The import is lazy: `plate-edge --help` must not load ONNX Runtime.
+    ``"own"`` names the project's plate detector, which has not been trained yet: asking for it fails
+    loudly rather than quietly running another backend. The import is lazy: `plate-edge --help` must not
+    load ONNX Runtime.
     """
     if kind == "none":
         return None
     if kind == "own":
-        log.warning("the own plate detector is not available yet; using the text detector")
+        raise ModelError(
+            "the own plate detector (models/detector.onnx) has not been trained yet; "
+            "use detector 'text' (recognition.detector: text, or --detector text)"
+        )
     from edge.text_detector import TextDetector
 
     return TextDetector(device=device, threads=threads)
@@ -110,7 +113,7 @@ def load_detector(kind: DetectorKind, device: Device = "auto", threads: int = 0)
 def load_recognizer(
     models_dir: Path = DEFAULT_MODELS_DIR,
     device: Device = "auto",
-    detector: DetectorKind = "own",
+    detector: DetectorKind = "text",
     threads: int = 0,
 ) -> StillRecognizer:
     """Load the bundled models (raises `edge.runtime.ModelError` when they are missing or corrupt)."""

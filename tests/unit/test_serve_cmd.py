@@ -37,7 +37,7 @@ def test_defaults(served: dict[str, Any]) -> None:
     assert cli.main(["serve"]) == 0
     assert (served["host"], served["port"], served["log_config"]) == ("127.0.0.1", 8080, None)
     assert isinstance(served["app"], FastAPI)
-    assert served["models"][1:] == ("auto", "own")
+    assert served["models"][1:] == ("auto", "text")
 
 
 def test_config_then_command_line(served: dict[str, Any]) -> None:
@@ -81,3 +81,11 @@ def test_missing_models_exit_1(
     assert cli.main(["serve"]) == 1
     assert "model file missing" in capsys.readouterr().out  # serve is a service: it logs to stdout
     assert "app" not in served
+
+
+def test_own_detector_fails_loudly_until_it_is_trained() -> None:
+    from edge.recognizer import load_detector
+    from edge.runtime import ModelError
+
+    with pytest.raises(ModelError, match="not been trained yet"):
+        load_detector("own")
