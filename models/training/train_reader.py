@@ -106,11 +106,13 @@ def train(args: argparse.Namespace) -> Reader:
     n, easy, images, labels, lengths = refresh()
 
     model = Reader(len(CHARSET) + 1)
+    if args.init is not None:  # continue an earlier run: no plateau to escape, decay from the start
+        model.load_state_dict(torch.load(args.init))
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
     ctc = nn.CTCLoss(blank=0, zero_infinity=True)
     budget = args.minutes * 60.0
     t0 = time.time()
-    escaped_at: float | None = None
+    escaped_at: float | None = 0.0 if args.init is not None else None
     step, seen, best, best_state = 0, 0, -1.0, None
     while (elapsed := time.time() - t0) < budget:
         if step < args.warmup:
@@ -188,6 +190,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--escape", type=float, default=0.3, help="val exact that ends the plateau hold")
     ap.add_argument("--val-size", type=int, default=2000)
     ap.add_argument("--log-every", type=int, default=200)
+    ap.add_argument("--init", type=Path, help="continue from these weights (.pt); the lr decays from --lr")
     ap.add_argument("--reload-every", type=int, default=1000, help="steps between looks for new shards")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--threads", type=int, default=2)

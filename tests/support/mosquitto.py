@@ -8,10 +8,9 @@ import subprocess
 import time
 from collections.abc import Mapping
 from pathlib import Path
-from types import TracebackType
 
 from .ports import LOOPBACK, free_port, wait_for_port, wait_for_port_closed
-from .processes import die_with_parent, kill_group, tail, terminate_group
+from .processes import Service, die_with_parent, kill_group, tail, terminate_group
 
 MOSQUITTO = "/usr/sbin/mosquitto"
 MOSQUITTO_PASSWD = "/usr/bin/mosquitto_passwd"
@@ -21,7 +20,7 @@ class BrokerError(RuntimeError):
     """The broker did not start (the message carries the end of its log)."""
 
 
-class MosquittoBroker:
+class MosquittoBroker(Service):
     """One ``mosquitto -c <workdir>/mosquitto.conf`` process listening on ``host:port``.
 
     The config is ``listener PORT HOST``, ``allow_anonymous``, persistence into ``workdir/data/``,
@@ -163,15 +162,6 @@ class MosquittoBroker:
             return self.log_path.read_text(errors="replace")
         except OSError:
             return ""
-
-    def __enter__(self) -> MosquittoBroker:
-        self.start()
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
 
     def __repr__(self) -> str:
         state = "running" if self.running else "stopped"

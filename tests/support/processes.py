@@ -8,7 +8,8 @@ import os
 import signal
 import subprocess
 from pathlib import Path
-from typing import Any
+from types import TracebackType
+from typing import Any, Self
 
 _PR_SET_PDEATHSIG = 1
 try:  # resolved in the parent: a preexec_fn must not load libraries or spawn processes
@@ -50,3 +51,23 @@ def tail(path: Path, lines: int = 30) -> str:
     except OSError as exc:
         return f"<no log at {path}: {exc}>"
     return "\n".join(text.splitlines()[-lines:])
+
+
+class Service:
+    """A test server with ``start()``/``stop()`` that is also a context manager (start on enter, stop on
+    exit), so each fixture class does not repeat the protocol."""
+
+    def start(self) -> None:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        self.start()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()

@@ -11,13 +11,12 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from types import TracebackType
 from typing import Literal
 
 import av
 
 from .ports import LOOPBACK, wait_for_port_closed
-from .processes import die_with_parent, kill_group, tail, terminate_group
+from .processes import Service, die_with_parent, kill_group, tail, terminate_group
 
 #: The system interpreter: it has PyGObject (``gi``) and GStreamer's introspection data; the venv has not.
 SYSTEM_PYTHON = "/usr/bin/python3"
@@ -40,7 +39,7 @@ class RtspServerError(RuntimeError):
     """The RTSP server did not come up (the message carries the end of its log)."""
 
 
-class RtspServer:
+class RtspServer(Service):
     """``/usr/bin/python3 tests/support/rtsp_server.py`` serving ``file`` at ``rtsp://host:port/mount``.
 
     The first :meth:`start` lets the server pick a free port (``--port 0``, race-free) unless
@@ -164,15 +163,6 @@ class RtspServer:
         if self.port:
             wait_for_port_closed(self.host, self.port, timeout=5.0)
 
-    def __enter__(self) -> RtspServer:
-        self.start()
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
-
     def __repr__(self) -> str:
         state = "running" if self.running else "stopped"
         return f"<RtspServer {self.host}:{self.port}{self.mount} {state} file={self.file.name}>"
@@ -181,7 +171,7 @@ class RtspServer:
 SilentMode = Literal["silent", "close", "garbage"]
 
 
-class SilentServer:
+class SilentServer(Service):
     """A TCP server on loopback that accepts connections and then misbehaves, in a thread.
 
     - ``"silent"``: accepts and never sends a byte (a camera that hangs after the TCP handshake);
@@ -257,12 +247,3 @@ class SilentServer:
             conn.close()
         self._clients.clear()
         self._sock.close()
-
-    def __enter__(self) -> SilentServer:
-        self.start()
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
