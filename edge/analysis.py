@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from edge.detector import Detection, PlateDetector
+from edge.detector import Detection, PlateDetector, confirm_candidates
 from edge.engine import Engine, PlateRead
 
 SCHEMA = "plate-edge/analysis/1"
@@ -55,15 +55,8 @@ def find_plates(
     image: np.ndarray, engine: Engine, detector: PlateDetector | None, max_candidates: int = 8
 ) -> list[tuple[Detection, PlateRead]]:
     """Grammatical plates in an image, best first (confidence, then size)."""
-    found: list[tuple[Detection, PlateRead]] = []
-    candidates: Sequence[Detection] = detector.detect(image)[:max_candidates] if detector else []
-    for det in candidates:
-        try:
-            read = engine.read_plate(image, det.box)
-        except ValueError:  # a degenerate box (a few pixels): not a plate
-            continue
-        if read.valid:
-            found.append((det, read))
+    candidates: Sequence[Detection] = detector.detect(image) if detector else []
+    found = confirm_candidates(image, candidates, engine, max_candidates)
     if not found and _looks_like_crop(image):
         h, w = image.shape[:2]
         det = Detection((0, 0, w, h), 1.0)

@@ -43,12 +43,12 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal
 
 import cv2
 import numpy as np
 
-from edge.detector import Detection
+from edge.detector import Detection, PlateReadingEngine, confirm_candidates
 from edge.runtime import Device, ModelEntry, ModelError, create_session
 
 if TYPE_CHECKING:
@@ -407,20 +407,6 @@ def plate_candidates(
 # --- the backend ------------------------------------------------------------------------------------
 
 
-class PlateReadingEngine(Protocol):
-    """What :meth:`TextDetector.confirm` needs from `edge.engine.Engine`."""
-
-    def read_plate(self, image: np.ndarray, box: tuple[int, int, int, int] | None = None) -> PlateRead: ...
-
-
-def _iou(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
-    iw = max(0, min(a[2], b[2]) - max(a[0], b[0]))
-    ih = max(0, min(a[3], b[3]) - max(a[1], b[1]))
-    inter = iw * ih
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return inter / union if union > 0 else 0.0
-
-
 class TextDetector:
     """`PlateDetector` backend on PP-OCR's DB text detector (``name = "text"``).
 
@@ -495,33 +481,3 @@ class TextDetector:
         reads is cheap next to the detection itself and covers a plate ranked below a few signs.
         """
         return confirm_candidates(image, self.detect(image), engine, max_candidates)
-
-
-def confirm_candidates(
-    image: np.ndarray, detections: Sequence[Detection], engine: PlateReadingEngine, max_candidates: int = 8
-) -> list[tuple[Detection, PlateRead]]:
-    """Read the first ``max_candidates`` detections; keep (detection, read) pairs whose read is ``valid``.
-
-    Two candidates that read the same text over overlapping boxes are one plate (the more confident read
-    is kept: e.g. a two-line plate's pair and its alternative). Returned most confident read first. Cost:
-    one locator + reader pass per candidate tried; a candidate the locator cannot use (a sliver at the
-    frame border raises ``ValueError``) is skipped.
-    """
-    kept: list[tuple[Detection, PlateRead]] = []
-    for det in detections[:max_candidates]:
-        try:
-            read = engine.read_plate(image, det.box)
-        except ValueError as e:
-            log.debug("candidate %s not read: %s", det.box, e)
-            continue
-        if not read.valid:
-            continue
-        dup = next(
-            (i for i, (d, r) in enumerate(kept) if r.text == read.text and _iou(d.box, det.box) > 0.3), None
-        )
-        if dup is None:
-            kept.append((det, read))
-        elif read.confidence > kept[dup][1].confidence:
-            kept[dup] = (det, read)
-    kept.sort(key=lambda pair: pair[1].confidence, reverse=True)
-    return kept
