@@ -107,13 +107,19 @@ SERVE = Command(
     configure=_from_module("serve_cmd"),
     logs_to_stdout=True,
 )
+RUN = Command(
+    name="run",
+    help="the gate daemon: every configured camera, MQTT events, HTTP health/metrics/API",
+    configure=_from_module("run_cmd"),
+    logs_to_stdout=True,
+)
 EVENTS = Command(
     name="events",
     help="subscribe to a site's MQTT topics and print events, camera state and status (for installers)",
     configure=_from_module("events_cmd"),
 )
 
-COMMANDS: list[Command] = [CHECK_CONFIG, EVAL, ANALYZE, SERVE, EVENTS]
+COMMANDS: list[Command] = [RUN, CHECK_CONFIG, EVAL, ANALYZE, SERVE, EVENTS]
 
 
 def _add_logging_options(parser: argparse.ArgumentParser, default: object) -> None:

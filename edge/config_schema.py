@@ -239,6 +239,21 @@ class CameraConfig(_Model):
         default=5.0, gt=0, le=300, description="Watchdog: reconnect when no new frame arrived for this long."
     )
     reconnect: Backoff = Field(default=Backoff(), description="Backoff between stream reconnect attempts.")
+    idle_keyframes_only: bool = Field(
+        default=False,
+        description="While the lane is idle decode only keyframes: saves most decoding CPU (more cameras "
+        "per box) but notices an arriving car up to one keyframe interval later.",
+    )
+    pace: Literal["realtime", "fast"] = Field(
+        default="realtime",
+        description="Video files only: play at the file's frame rate (realtime, like a camera) or as fast "
+        "as recognition keeps up (fast: testing, batch runs).",
+    )
+    approaching_is: Literal["entry", "exit"] | None = Field(
+        default=None,
+        description="With direction null: the direction of a vehicle driving towards the camera (the "
+        "other way is the opposite); null leaves direction null.",
+    )
     motion: MotionConfig = Field(default=MotionConfig(), description="Motion gate settings.")
 
     @field_validator("url")
@@ -325,12 +340,13 @@ class PlateListConfig(_Model):
     """A plate list: a text file, one plate per line, `#` starts a comment."""
 
     file: ConfigPath = Field(description="The list file (UTF-8).")
-    max_distance: int = Field(
+    max_distance: float = Field(
         default=0,
         ge=0,
         le=3,
-        description="Edit distance still counted as a match; above 0 tolerates misreads but also "
-        "lets near-identical foreign plates match (risky for allow lists).",
+        description="Edit distance still counted as a match: 1 per edit, 0.5 for a look-alike substitution "
+        "(바/배, 0/8, 1/7...); above 0 tolerates misreads but also lets near-identical foreign plates "
+        "match (risky for allow lists).",
     )
 
 

@@ -52,15 +52,16 @@ def _iou(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
     return inter / union if union > 0 else 0.0
 
 
-def confirm_candidates(
+def read_candidates(
     image: np.ndarray, detections: Sequence[Detection], engine: PlateReadingEngine, max_candidates: int = 8
 ) -> list[tuple[Detection, PlateRead]]:
-    """Read the first ``max_candidates`` detections; keep (detection, read) pairs whose read is ``valid``.
+    """Read the first ``max_candidates`` detections; every (detection, read) pair, most confident first.
 
-    Two candidates that read the same text over overlapping boxes are one plate (the more confident read
-    is kept: e.g. a two-line plate's pair and its alternative). Returned most confident read first. Cost:
-    one locator + reader pass per candidate tried; a candidate the locator cannot use (a sliver at the
-    frame border raises ``ValueError``) is skipped.
+    Two candidates that read the same valid text over overlapping boxes are one plate (the more confident
+    read is kept: e.g. a two-line plate's pair and its alternative). Cost: one locator + reader pass per
+    candidate; a candidate the locator cannot use (a sliver at the frame border raises ``ValueError``) is
+    skipped. Invalid reads are kept too: the daemon's tracker uses them as weak evidence (a blurred frame
+    of a plate it already follows), the still-image path drops them (`confirm_candidates`).
     """
     kept: list[tuple[Detection, PlateRead]] = []
     for det in detections[:max_candidates]:
@@ -69,10 +70,13 @@ def confirm_candidates(
         except ValueError as e:
             log.debug("candidate %s not read: %s", det.box, e)
             continue
-        if not read.valid:
-            continue
         dup = next(
-            (i for i, (d, r) in enumerate(kept) if r.text == read.text and _iou(d.box, det.box) > 0.3), None
+            (
+                i
+                for i, (d, r) in enumerate(kept)
+                if read.valid and r.text == read.text and _iou(d.box, det.box) > 0.3
+            ),
+            None,
         )
         if dup is None:
             kept.append((det, read))
@@ -80,3 +84,10 @@ def confirm_candidates(
             kept[dup] = (det, read)
     kept.sort(key=lambda pair: pair[1].confidence, reverse=True)
     return kept
+
+
+def confirm_candidates(
+    image: np.ndarray, detections: Sequence[Detection], engine: PlateReadingEngine, max_candidates: int = 8
+) -> list[tuple[Detection, PlateRead]]:
+    """`read_candidates` keeping only grammatical (``valid``) reads: what a still image reports."""
+    return [(d, r) for d, r in read_candidates(image, detections, engine, max_candidates) if r.valid]

@@ -163,7 +163,7 @@ class ListMatch:
 
     name: Literal["allow", "deny"] | None = None
     matched: str | None = None
-    distance: int | None = None
+    distance: float | None = None  # weighted: look-alike substitutions cost 0.5 (edge.lists)
 
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "matched": self.matched, "distance": self.distance}
