@@ -55,7 +55,7 @@ class Frame:
 
 
 class SourceStall(RuntimeError):
-    """Packets arrive but no picture for longer than the read timeout."""
+    """No picture (or no answer) for longer than a configured timeout."""
 
 
 @dataclass
@@ -93,6 +93,7 @@ class FrameSource:
         self._thread = threading.Thread(target=self._run, name=f"source-{camera.id}", daemon=True)
         self._t_offset = 0.0  # keeps the camera clock increasing across reconnects (files)
         self._got_frames = False
+        self._last_packet = 0.0
 
     # --- public API ------------------------------------------------------------------------------------
     def start(self) -> None:
@@ -171,57 +172,77 @@ class FrameSource:
         return av.open(cam.url)
 
     def _stream_once(self) -> None:
-        """Open and decode until the stream ends (returns) or fails (raises); sets ``_got_frames``."""
-        with self._open() as container:
-            stream = container.streams.video[0]
-            stream.thread_type = "AUTO"  # frame threads: 1080p H.264 decodes ~2x faster on 2 cores
-            ctx = stream.codec_context
-            start_wall, start_mono = now(), time.monotonic()
-            first_media: float | None = None
-            next_due = -np.inf
-            last_frame_mono = time.monotonic()
-            window_start, window_frames = last_frame_mono, 0
-            for packet in container.demux(stream):
-                if self._stop.is_set():
-                    break
+        """Open and decode until the stream ends (returns) or fails (raises).
+
+        FFmpeg reports an interrupted (timed-out) read as whatever error the half-read data caused,
+        typically "Invalid data found", so a failure that took the whole timeout is reported as one."""
+        t_open = time.monotonic()
+        try:
+            container = self._open()
+        except Exception as e:
+            if self._live and time.monotonic() - t_open >= self.camera.open_timeout_s - 0.2:
+                raise SourceStall(f"timed out: no answer within {self.camera.open_timeout_s:g} s") from e
+            raise
+        self._last_packet = time.monotonic()
+        try:
+            self._decode(container)
+        except Exception as e:
+            if self._live and time.monotonic() - self._last_packet >= self.camera.read_timeout_s - 0.2:
+                raise SourceStall(f"timed out: no data for {self.camera.read_timeout_s:g} s") from e
+            raise
+        finally:
+            container.close()
+
+    def _decode(self, container: av.container.InputContainer) -> None:
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"  # frame threads: 1080p H.264 decodes ~2x faster on 2 cores
+        ctx = stream.codec_context
+        start_wall, start_mono = now(), time.monotonic()
+        first_media: float | None = None
+        next_due = -np.inf
+        last_frame_mono = time.monotonic()
+        window_start, window_frames = last_frame_mono, 0
+        for packet in container.demux(stream):
+            if self._stop.is_set():
+                break
+            mono = self._last_packet = time.monotonic()
+            if mono - last_frame_mono > self.camera.read_timeout_s:
+                raise SourceStall(f"no picture for {self.camera.read_timeout_s:.0f} s")
+            skip: Literal["NONKEY", "DEFAULT"] = (
+                "NONKEY" if (self.idle and self.camera.idle_keyframes_only) else "DEFAULT"
+            )
+            if ctx.skip_frame != skip:
+                ctx.skip_frame = skip
+            for frame in packet.decode():
                 mono = time.monotonic()
-                if mono - last_frame_mono > self.camera.read_timeout_s:
-                    raise SourceStall(f"no picture for {self.camera.read_timeout_s:.0f} s")
-                skip: Literal["NONKEY", "DEFAULT"] = (
-                    "NONKEY" if (self.idle and self.camera.idle_keyframes_only) else "DEFAULT"
-                )
-                if ctx.skip_frame != skip:
-                    ctx.skip_frame = skip
-                for frame in packet.decode():
-                    mono = time.monotonic()
-                    last_frame_mono = mono
-                    self.stats.last_frame_mono = mono
-                    self.stats.decoded += 1
-                    window_frames += 1
-                    if mono - window_start >= 2.0:
-                        self.stats.fps = window_frames / (mono - window_start)
-                        window_start, window_frames = mono, 0
-                    if not self._got_frames:
-                        self._got_frames = True
-                        self._set_state("streaming")
-                    media_t = float(frame.time) if frame.time is not None else None
-                    if self._live or media_t is None:
-                        t = mono
-                        wall = start_wall + timedelta(seconds=mono - start_mono)
-                    else:
-                        if first_media is None:
-                            first_media = media_t
-                        t = self._t_offset + media_t - first_media
-                        wall = start_wall + timedelta(seconds=t - self._t_offset)
-                        if self.camera.pace == "realtime":
-                            self._stop.wait(max(0.0, start_mono + (t - self._t_offset) - time.monotonic()))
-                    if t + 1e-6 < next_due:
-                        continue
-                    next_due = max(next_due + 1.0 / self.sample_fps, t)
-                    image = frame.to_ndarray(format="bgr24")
-                    self._deliver(Frame(self.camera.id, self.stats.decoded, t, wall, image))
-            if first_media is not None:
-                self._t_offset = next_due + 1.0
+                last_frame_mono = mono
+                self.stats.last_frame_mono = mono
+                self.stats.decoded += 1
+                window_frames += 1
+                if mono - window_start >= 2.0:
+                    self.stats.fps = window_frames / (mono - window_start)
+                    window_start, window_frames = mono, 0
+                if not self._got_frames:
+                    self._got_frames = True
+                    self._set_state("streaming")
+                media_t = float(frame.time) if frame.time is not None else None
+                if self._live or media_t is None:
+                    t = mono
+                    wall = start_wall + timedelta(seconds=mono - start_mono)
+                else:
+                    if first_media is None:
+                        first_media = media_t
+                    t = self._t_offset + media_t - first_media
+                    wall = start_wall + timedelta(seconds=t - self._t_offset)
+                    if self.camera.pace == "realtime":
+                        self._stop.wait(max(0.0, start_mono + (t - self._t_offset) - time.monotonic()))
+                if t + 1e-6 < next_due:
+                    continue
+                next_due = max(next_due + 1.0 / self.sample_fps, t)
+                image = frame.to_ndarray(format="bgr24")
+                self._deliver(Frame(self.camera.id, self.stats.decoded, t, wall, image))
+        if first_media is not None:
+            self._t_offset = next_due + 1.0
 
     def _deliver(self, frame: Frame) -> None:
         if self._live:
