@@ -84,6 +84,7 @@ class GateService:
         watchdog: HealthWatchdog | None = None,
         metrics: Metrics | None = None,
         on_event: Callable[[VehicleEvent], None] | None = None,
+        heartbeat_stale_s: float = HEARTBEAT_STALE_S,
     ) -> None:
         self.config = config
         self.publisher = publisher
@@ -93,6 +94,7 @@ class GateService:
         self.registry = self.metrics.registry
         self.metrics.add_cameras(c.id for c in config.cameras)
         self.on_event = on_event
+        self.heartbeat_stale_s = heartbeat_stale_s
         self.lists = lists or PlateLists([])
         storage = config.storage
         self.snapshots = SnapshotStore(
@@ -144,7 +146,7 @@ class GateService:
                 self.ready_sent = True
                 log.info("ready")
             self.watchdog.beat(problem is None, problem or "")
-            self.notifier.status(self.status_line())
+            self.notifier.status(self.status_line(problem))
             self._update_metrics()
             mono = time.monotonic()
             if mono - last_refresh >= STATE_REFRESH_S:
@@ -174,14 +176,16 @@ class GateService:
                 continue
             if not worker.alive:
                 return f"camera {camera_id}: recognition thread died"
-            if now - worker.heartbeat > HEARTBEAT_STALE_S:
+            if now - worker.heartbeat > self.heartbeat_stale_s:
                 return f"camera {camera_id}: recognition loop stuck for {now - worker.heartbeat:.0f} s"
         return None
 
-    def status_line(self) -> str:
+    def status_line(self, problem: str | None = None) -> str:
+        """One line for systemd's STATUS= (shown by `systemctl status`): health, cameras, broker."""
         parts = [f"{cid}: {s.state or 'starting'} {s.stats.fps:.1f} fps" for cid, s in self.sources.items()]
         broker = "broker up" if self.publisher.connected else "broker down"
-        return "; ".join([*parts, broker, f"outbox {self.publisher.outbox_depth}"])
+        line = "; ".join([*parts, broker, f"outbox {self.publisher.outbox_depth}"])
+        return f"UNHEALTHY ({problem}); {line}" if problem else line
 
     def readiness_checks(self) -> dict[str, Callable[[], Mapping[str, Any]]]:
         """`/readyz` checks: ``cameras`` (every camera streaming) and ``broker`` (connected)."""

@@ -9,11 +9,13 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.support.daemon import DEMO_CLIP, Daemon, SiteWatcher, demo_plates, site_config
-from tests.support.mosquitto import MosquittoBroker
 from tests.support.fixtures import RtspServerFactory, SilentServerFactory
+from tests.support.mosquitto import MosquittoBroker
+from tests.support.ports import free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
 
@@ -36,7 +38,9 @@ def test_demo_clip_gives_one_read_and_one_left_per_vehicle(
 ) -> None:
     plates = demo_plates()
     server = rtsp_server(DEMO_CLIP, loop=False)
-    config = site_config(tmp_path, mosquitto.port, [{"id": "entry", "url": server.url, "direction": "entry"}])
+    http = free_port()
+    cams = [{"id": "entry", "url": server.url, "direction": "entry"}]
+    config = site_config(tmp_path, mosquitto.port, cams, http_port=http)
     with SiteWatcher(mosquitto.host, mosquitto.port) as watcher, Daemon(config) as daemon:
         done = watcher.wait(_left("entry", len(plates)), timeout=150)
         watcher.wait(lambda w: False, timeout=3)  # anything extra would arrive now
@@ -55,6 +59,15 @@ def test_demo_clip_gives_one_read_and_one_left_per_vehicle(
         two_line = next(e for e in reads if e["plate"]["text"] == plates[1])
         assert len(two_line["plate"]["areas"]) == 2  # the yellow two-line plate: two areas, top first
         assert "streaming" in watcher.camera_states("entry")
+        # the daemon's HTTP side: readiness names cameras and broker; metrics count what happened
+        ready = httpx.get(f"http://127.0.0.1:{http}/readyz", timeout=10)
+        body = ready.json()
+        assert body["broker"]["ready"] is True and "entry" in body["cameras"]["cameras"]
+        metrics = httpx.get(f"http://127.0.0.1:{http}/metrics", timeout=10).text
+        reads_metric = 'plate_edge_events_published_total{camera="entry",type="plate.read"}'
+        assert f"{reads_metric} {len(plates)}.0" in metrics
+        assert 'plate_edge_detect_seconds_count{camera="entry"}' in metrics
+        assert "process_resident_memory_bytes" in metrics
         assert daemon.stop() == 0
 
 
@@ -70,7 +83,9 @@ def test_camera_drop_reconnects_without_restart_or_duplicate_read(
         server.kill()  # the camera dies with the first car still in view
         assert watcher.wait(lambda w: "reconnecting" in w.camera_states("entry"), timeout=15), daemon.log()
         server.start()  # same address; the stream restarts from the first car
-        assert watcher.wait(lambda w: w.camera_states("entry")[-1:] == ["streaming"], timeout=30), daemon.log()
+        assert watcher.wait(lambda w: w.camera_states("entry")[-1:] == ["streaming"], timeout=30), (
+            daemon.log()
+        )
         # the first car is in view again after the reconnect: same plate within the de-dup window
         assert watcher.wait(_left("entry", 2), timeout=90), daemon.log()
         assert daemon.proc.poll() is None  # no process restart
