@@ -143,12 +143,13 @@ class Metrics:
 
         self.events_published = Counter(
             "plate_edge_events_published",
-            "Vehicle events acknowledged by the broker (PUBACK), by type.",
+            "Vehicle events stored in the outbox for delivery (durable), by type.",
             ["camera", "type"],
             registry=r,
         )
-        """Events whose PUBACK arrived, per camera and `EVENT_TYPES` type. Count on PUBACK, not on
-        enqueue: the difference is what sits in the outbox."""
+        """Events produced, per camera and `EVENT_TYPES` type, counted when the outbox has them (durable).
+        Not yet acknowledged = `outbox_depth`; counting per type on PUBACK would need the type parsed back
+        out of every acknowledged payload, for a figure the depth already gives."""
 
         self.outbox_depth = Gauge(
             "plate_edge_outbox_depth",
