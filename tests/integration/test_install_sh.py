@@ -39,13 +39,13 @@ def install(prefix: Path, *extra: str) -> tuple[subprocess.CompletedProcess[str]
 
 
 def tree(root: Path) -> dict[str, str]:
-    """Relative path -> fingerprint (size and mode) of every file but the venv, the caches and the code
-    (the source tree is a working checkout that may change while the test runs)."""
+    """Relative path -> fingerprint (size and mode) of every file the operator owns or the installer must
+    leave alone: everything but /opt/plate-edge (a copy of the source tree, which is a working checkout that
+    other work may change while this test runs) and the examples (always refreshed)."""
     out = {}
     for path in sorted(root.rglob("*")):
         rel = path.relative_to(root).as_posix()
-        skip = ("/venv/", "/__pycache__/", "/opt/plate-edge/edge/")
-        if any(s in f"/{rel}/" for s in skip) or not path.is_file() or rel.endswith("INSTALLED"):
+        if rel.startswith("opt/plate-edge/") or ".example." in rel or not path.is_file():
             continue
         st = path.stat()
         out[rel] = f"{st.st_size}:{oct(st.st_mode)}"
@@ -90,12 +90,13 @@ def test_install_twice_then_uninstall(tmp_path: Path, capsys: pytest.CaptureFixt
     edited = (etc / "site.yaml").read_text().replace("site: gate-1", "site: gate-7")
     (etc / "site.yaml").write_text(edited)
     (etc / "mqtt-password").write_text("secret\n")
-    before = tree(prefix)
+    before, app_entries = tree(prefix), sorted(os.listdir(app))
     second, t_second = install(prefix)
     assert "kept the existing" in second.stdout
     assert (etc / "site.yaml").read_text() == edited
     assert (etc / "mqtt-password").read_text() == "secret\n"
     assert tree(prefix) == before
+    assert sorted(os.listdir(app)) == app_entries  # no leftovers (models.new, *.egg-info, build)
     assert run(venv_bin / "plate-edge", "check-config", etc / "site.yaml").returncode == 0
 
     # The installed unit verifies with its ExecStart pointing at the installed binary
