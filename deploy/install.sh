@@ -76,7 +76,11 @@ say() { printf '%s: %s\n' "$PROG" "$*"; }
 die() { printf '%s: error: %s\n' "$PROG" "$*" >&2; exit 1; }
 usage_error() { printf '%s: error: %s (see --help)\n' "$PROG" "$*" >&2; exit 2; }
 # Any failing command ends the script (set -e); say where, and that running again is the fix.
-trap 'rc=$?; printf "%s: error: failed (exit %s) at line %s: %s\n%s: fix the cause and run it again (it is idempotent)\n" "$PROG" "$rc" "$LINENO" "$BASH_COMMAND" "$PROG" >&2' ERR
+on_error() {
+    printf '%s: error: failed (exit %s) at line %s: %s\n' "$PROG" "$1" "$2" "$3" >&2
+    printf '%s: fix the cause and run it again (it is idempotent)\n' "$PROG" >&2
+}
+trap 'on_error $? $LINENO "$BASH_COMMAND"' ERR
 
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -233,7 +237,7 @@ make_venv() {
     fi
     say "installing plate-edge[$flavour] into $VENV (pip)"
     PIP_NO_INPUT=1 PIP_DISABLE_PIP_VERSION_CHECK=1 \
-        "$VENV/bin/python" -m pip install -q "${PIP_ARGS[@]}" -e "$APP[$flavour]"
+        "$VENV/bin/python" -m pip install -q "${PIP_ARGS[@]}" -e "${APP}[${flavour}]"
     # The editable build leaves its metadata in the source folder; the venv has its own copy.
     rm -rf -- "$APP"/*.egg-info "$APP/build"
     # /opt is read-only to the service (ProtectSystem=strict): compile now, or every start recompiles in
@@ -296,8 +300,9 @@ install_unit() {
 }
 
 install_all() {
-    [ -f "$SRC/pyproject.toml" ] && [ -d "$SRC/edge" ] && [ -f "$SRC/models/manifest.json" ] \
-        || die "$SRC does not look like a plate-edge source tree (pyproject.toml, edge/, models/manifest.json)"
+    if [ ! -f "$SRC/pyproject.toml" ] || [ ! -d "$SRC/edge" ] || [ ! -f "$SRC/models/manifest.json" ]; then
+        die "$SRC does not look like a plate-edge source tree (pyproject.toml, edge/, models/manifest.json)"
+    fi
     local py flavour started
     started=$(date +%s)
     py=$(find_python)

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Debian packages plate-edge needs outside its virtualenv: the Mosquitto broker (tests, demo), GStreamer's
 # RTSP server with the system python's PyGObject (the stand-in cameras in the tests), Korean fonts (drawing
-# Hangul, rendering synthetic plates), systemd (the unit file), make and python3-venv (the build itself).
+# Hangul, rendering synthetic plates), systemd (`systemd-analyze verify` on the unit file; it need not run),
+# shellcheck (deploy/install.sh), make and python3-venv (the build itself).
 # Installs only what is missing, so it is quick when everything is there. Used by `make sysdeps` and .ci/run.
 set -euo pipefail
 
@@ -29,6 +30,7 @@ PACKAGES=(
     fonts-liberation
     fonts-roboto-unhinted
     systemd
+    shellcheck
     chromium
 )
 

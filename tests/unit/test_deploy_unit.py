@@ -182,3 +182,16 @@ def _group(install_sh: str) -> str:
     match = re.search(r"^GROUP=(\S+)$", install_sh, re.M)
     assert match is not None
     return match.group(1)
+
+
+def test_install_sh_passes_shellcheck() -> None:
+    shellcheck = shutil.which("shellcheck")
+    if shellcheck is None:
+        pytest.fail(
+            "shellcheck not found: install the Debian package `shellcheck` (scripts/sysdeps.sh)",
+            pytrace=False,
+        )
+    result = subprocess.run(
+        [shellcheck, "-x", str(ROOT / "deploy" / "install.sh")], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
