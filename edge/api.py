@@ -50,6 +50,8 @@ log = logging.getLogger(__name__)
 MULTIPART_SLACK = 64 * 1024
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 ReadinessCheck = Callable[[], Mapping[str, Any]]
+#: The daemon's live view for the page: ``{"cameras": {id: {state, reason, fps}}, "events": [...]}``.
+LiveFeed = Callable[[], Mapping[str, Any]]
 
 _ROUTES = ("/", "/v1/analyze", "/healthz", "/readyz", "/metrics", "/openapi.json")
 _ERROR_REF = "#/components/schemas/Error"
@@ -128,6 +130,7 @@ def create_app(
     max_queue: int = 16,
     registry: CollectorRegistry | None = None,
     static_dir: Path = STATIC_DIR,
+    live: LiveFeed | None = None,
 ) -> FastAPI:
     """The FastAPI application serving ``recognizer``; see the module docstring for the choices."""
     registry = registry if registry is not None else CollectorRegistry()
@@ -230,6 +233,14 @@ def create_app(
     def metrics() -> Response:
         """Prometheus metrics (text exposition format)."""
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+    if live is not None:
+
+        @app.get("/v1/live")
+        def live_view() -> JSONResponse:
+            """The daemon's camera states and its most recent vehicle events (newest first), for the page.
+            Only served by `plate-edge run`; plate snapshots are not exposed here."""
+            return JSONResponse(dict(live()))
 
     @app.get("/", include_in_schema=False)
     async def page() -> FileResponse:

@@ -51,7 +51,7 @@ class WorkerStats:
     detect_s: float = 0.0
     read_s: float = 0.0
     events: int = 0
-    last_event_latency_s: float = 0.0
+    event_frame_mono: float | None = None  # live cameras: when the frame behind the last event arrived
 
 
 class CameraWorker:
@@ -241,10 +241,11 @@ class CameraWorker:
         assert fused is not None
         ts = frame.wall if frame is not None else now()
         event = self.judge.event(kind, passage, track, ts, self.lists.lookup(fused.text))
+        # For latency measurement (benchmarks/latency.py): the arrival time of the frame that made this
+        # event, read by an `on_event` hook, which runs in this thread right after `emit` stores it.
+        self.stats.event_frame_mono = frame.t if frame is not None and self.camera.is_stream else None
         self.emit(event)
         self.stats.events += 1
-        if frame is not None and self.camera.is_stream:
-            self.stats.last_event_latency_s = time.monotonic() - frame.t
         log.info(
             "camera %s: %s %s (%.2f, agreement %.2f, %d/%d frames) vehicle %s",
             self.camera.id, kind, fused.text, fused.confidence, fused.agreement,

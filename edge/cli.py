@@ -119,7 +119,13 @@ EVENTS = Command(
     configure=_from_module("events_cmd"),
 )
 
-COMMANDS: list[Command] = [RUN, CHECK_CONFIG, EVAL, ANALYZE, SERVE, EVENTS]
+BENCH = Command(
+    name="bench",
+    help="run a benchmark from the source tree's benchmarks/ (stream, capacity, latency, api, reader, ...)",
+    configure=_from_module("bench_cmd"),
+)
+
+COMMANDS: list[Command] = [RUN, CHECK_CONFIG, EVAL, ANALYZE, SERVE, EVENTS, BENCH]
 
 
 def _add_logging_options(parser: argparse.ArgumentParser, default: object) -> None:

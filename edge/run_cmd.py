@@ -39,7 +39,9 @@ def _start_http(service: Any, recognizer: Any, host: str, port: int) -> tuple[An
 
     from edge.api import create_app
 
-    app = create_app(recognizer, checks=service.readiness_checks(), registry=service.registry)
+    app = create_app(
+        recognizer, checks=service.readiness_checks(), registry=service.registry, live=service.live
+    )
     server = uvicorn.Server(
         uvicorn.Config(app, host=host, port=port, log_config=None, server_header=False, lifespan="off")
     )

@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
@@ -36,6 +37,7 @@ log = logging.getLogger(__name__)
 #: A worker whose loop has not come round for this long is hung (its source blocks at most ~0.25 s).
 HEARTBEAT_STALE_S = 15.0
 STATE_REFRESH_S = 30.0
+RECENT_EVENTS = 50
 PURGE_EVERY_S = 3600.0
 
 
@@ -110,6 +112,7 @@ class GateService:
                 self._emit, self.lists, self.snapshots, self.metrics,
             )  # fmt: skip
         self.events_refused = 0
+        self.recent: deque[dict[str, Any]] = deque(maxlen=RECENT_EVENTS)
         self.ready_sent = False
         self._stop = threading.Event()
         self._seen: dict[str, tuple[int, int, int, float]] = {}  # last counters, for metric deltas
@@ -187,14 +190,19 @@ class GateService:
         line = "; ".join([*parts, broker, f"outbox {self.publisher.outbox_depth}"])
         return f"UNHEALTHY ({problem}); {line}" if problem else line
 
+    def live(self) -> dict[str, Any]:
+        """Camera states and the newest events, for the page (`GET /v1/live`)."""
+        cameras = {
+            cid: {"state": s.state or "starting", "reason": s.reason, "fps": round(s.stats.fps, 1)}
+            for cid, s in self.sources.items()
+        }
+        return {"cameras": cameras, "events": list(self.recent)}
+
     def readiness_checks(self) -> dict[str, Callable[[], Mapping[str, Any]]]:
         """`/readyz` checks: ``cameras`` (every camera streaming) and ``broker`` (connected)."""
 
         def cameras() -> Mapping[str, Any]:
-            states = {
-                cid: {"state": s.state or "starting", "reason": s.reason, "fps": round(s.stats.fps, 1)}
-                for cid, s in self.sources.items()
-            }
+            states = self.live()["cameras"]
             return {"ready": all(c["state"] == "streaming" for c in states.values()), "cameras": states}
 
         def broker() -> Mapping[str, Any]:
@@ -234,6 +242,7 @@ class GateService:
             )  # fmt: skip
             return
         self.metrics.events_published.labels(event.camera, event.type).inc()
+        self.recent.appendleft(event.to_dict())
         if event.type != "plate.read":
             self.metrics.read_agreement.labels(event.camera).observe(event.evidence.agreement)
         if self.on_event is not None:

@@ -153,3 +153,42 @@ fetch("/readyz").then((r) => r.json()).then((s) => {
   const parts = ["Ready", `detector ${m.detector || "?"}`, ...providers];
   $("status").textContent = s.ready ? parts.join(" · ") : "Not ready";
 }).catch(() => { $("status").textContent = "Status unavailable"; });
+
+// Under the daemon (`plate-edge run`) the page also shows camera states and recent events; `serve` has
+// no /v1/live (404) and the section stays hidden. textContent only: plate text is never parsed as HTML.
+function cell(row, text) {
+  const td = document.createElement("td");
+  td.textContent = text;
+  row.append(td);
+}
+
+function showLive(live) {
+  $("live").hidden = false;
+  const cams = $("cameras");
+  cams.replaceChildren(...Object.entries(live.cameras).map(([id, c]) => {
+    const span = document.createElement("span");
+    span.className = c.state;
+    span.textContent = `${id}: ${c.state}${c.fps ? ` ${c.fps} fps` : ""}${c.reason ? ` (${c.reason})` : ""}`;
+    return span;
+  }));
+  const body = $("events").tBodies[0];
+  body.replaceChildren(...live.events.map((e) => {
+    const tr = document.createElement("tr");
+    cell(tr, e.ts.slice(11, 19));
+    cell(tr, e.camera);
+    cell(tr, e.type);
+    cell(tr, e.plate.text);
+    cell(tr, e.plate.confidence.toFixed(2));
+    cell(tr, e.direction || "");
+    cell(tr, e.list.name || "");
+    return tr;
+  }));
+}
+
+function pollLive() {
+  fetch("/v1/live").then((r) => {
+    if (r.status === 404) return null;  // plain `serve`: nothing live
+    return r.json().then((live) => { showLive(live); setTimeout(pollLive, 2000); });
+  }).catch(() => setTimeout(pollLive, 5000));
+}
+pollLive();

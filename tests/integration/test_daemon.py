@@ -15,6 +15,7 @@ import pytest
 from tests.support.daemon import DEMO_CLIP, Daemon, SiteWatcher, demo_plates, site_config
 from tests.support.fixtures import RtspServerFactory, SilentServerFactory
 from tests.support.mosquitto import MosquittoBroker
+from tests.support.page_driver import live_section, require_browser
 from tests.support.ports import free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
@@ -68,6 +69,13 @@ def test_demo_clip_gives_one_read_and_one_left_per_vehicle(
         assert f"{reads_metric} {len(plates)}.0" in metrics
         assert 'plate_edge_detect_seconds_count{camera="entry"}' in metrics
         assert "process_resident_memory_bytes" in metrics
+        live = httpx.get(f"http://127.0.0.1:{http}/v1/live", timeout=10).json()  # what the page shows
+        assert [e["plate"]["text"] for e in live["events"] if e["type"] == "plate.read"] == plates[::-1]
+        assert live["cameras"]["entry"]["state"] in ("streaming", "reconnecting")
+        require_browser()
+        cameras, rows = live_section(f"http://127.0.0.1:{http}", min_rows=2 * len(plates))
+        assert cameras and cameras[0].startswith("entry: ")
+        assert [r[3] for r in rows if r[2] == "plate.read"] == plates[::-1]  # newest first
         assert daemon.stop() == 0
 
 

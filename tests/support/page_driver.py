@@ -99,3 +99,25 @@ def page_error(base_url: str, image: Path, timeout_s: float = 30) -> str:
             return page.inner_text("#error")
         finally:
             browser.close()
+
+
+def live_section(base_url: str, min_rows: int, timeout_s: float = 30) -> tuple[list[str], list[list[str]]]:
+    """Open the page under the daemon and return the camera badges and the recent-event table's rows
+    (each a list of cell texts) once at least ``min_rows`` events are shown; page errors fail."""
+    from playwright.sync_api import sync_playwright
+
+    errors: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page()
+            page.set_default_timeout(timeout_s * 1000)
+            page.on("pageerror", lambda exc: errors.append(f"page error: {exc}"))
+            page.goto(base_url + "/")
+            page.wait_for_function(f"document.querySelectorAll('#events tr').length >= {min_rows}")
+            cameras = page.locator("#cameras span").all_inner_texts()
+            rows = [row.locator("td").all_inner_texts() for row in page.locator("#events tr").all()]
+        finally:
+            browser.close()
+    assert errors == [], errors
+    return cameras, rows

@@ -328,3 +328,11 @@ def test_page_and_static_files(client: TestClient) -> None:
     assert '<meta charset="utf-8">' in page.text and 'id="file"' in page.text and "이미지" in page.text
     script = client.get("/static/app.js")
     assert script.status_code == 200 and "/v1/analyze" in script.text
+
+
+def test_live_view_only_under_the_daemon(client: TestClient) -> None:
+    assert client.get("/v1/live").status_code == 404  # plain `serve`
+    feed = {"cameras": {"entry": {"state": "streaming", "reason": None, "fps": 15.0}}, "events": []}
+    with TestClient(create_app(fake_recognizer(), live=lambda: feed)) as live_client:
+        response = live_client.get("/v1/live")
+        assert response.status_code == 200 and response.json() == feed
