@@ -165,6 +165,7 @@ class CameraWorker:
             self._sighting(track, det, read, frame, live)
         for track in ended:
             self._end(track, frame)
+        self._forget_dropped()
 
     def _wanted(self, det: Detection, image: np.ndarray) -> bool:
         if det.confidence < min(self.rec.min_detection_confidence, WEAK_SCORE):
@@ -221,6 +222,14 @@ class CameraWorker:
         _, ended = self.tracker.update(t, [])
         for track in ended:
             self._end(track, frame)
+        self._forget_dropped()
+
+    def _forget_dropped(self) -> None:
+        # A tentative track that dies (one stray detection) is dropped by the tracker without an "ended"
+        # report; its passage holds frames, so forget it here or a long-running gate leaks memory.
+        alive = {track.id for track in self.tracker.tracks}
+        for track_id in [tid for tid in self.passages if tid not in alive]:
+            del self.passages[track_id]
 
     def _close_all(self, t: float, frame: Frame | None) -> None:
         self._expire(t, frame)

@@ -143,6 +143,10 @@ class GateService:
         last_refresh = last_purge = time.monotonic()
         files_only = bool(self.sources) and not any(c.is_stream for c in self.config.cameras)
         while not self._stop.wait(tick_s):
+            dead = [cid for cid, w in self.workers.items() if not w.alive and not w.finished.is_set()]
+            if dead:  # a crashed loop will not come back: exit non-zero so systemd restarts us now
+                log.critical("camera %s: recognition thread died; exiting for a restart", ", ".join(dead))
+                return 1
             problem = self.health_problem()
             if not self.ready_sent and self.cameras_settled():
                 self.notifier.ready()
