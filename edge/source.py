@@ -238,7 +238,9 @@ class FrameSource:
                         self._stop.wait(max(0.0, start_mono + (t - self._t_offset) - time.monotonic()))
                 if t + 1e-6 < next_due:
                     continue
-                next_due = max(next_due + 1.0 / self.sample_fps, t)
+                # Keep the sampling grid (no drift from frame-time jitter), restarting it after a gap.
+                period = 1.0 / self.sample_fps
+                next_due = t + period if t - next_due >= period else next_due + period
                 image = frame.to_ndarray(format="bgr24")
                 self._deliver(Frame(self.camera.id, self.stats.decoded, t, wall, image))
         if first_media is not None:
