@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -57,6 +58,12 @@ def load_manifest(models_dir: Path = DEFAULT_MODELS_DIR) -> dict[str, ModelEntry
             meta=entry,
         )
     return out
+
+
+# ONNX Runtime records usage telemetry (OS, CPU, executable path) under ~/.cache for upload to its vendor;
+# a gate box did not opt in. The variable must be set before onnxruntime is first imported, and every
+# import of it in this package goes through this module (the systemd unit sets it too).
+os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
 
 
 def sha256_of(path: Path) -> str:
