@@ -6,6 +6,7 @@ arrives over MQTT: the barrier controller's view.
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -13,7 +14,7 @@ import httpx
 import pytest
 
 from tests.support.daemon import DEMO_CLIP, Daemon, SiteWatcher, demo_plates, site_config
-from tests.support.fixtures import RtspServerFactory, SilentServerFactory
+from tests.support.fixtures import MosquittoFactory, RtspServerFactory, SilentServerFactory
 from tests.support.mosquitto import MosquittoBroker
 from tests.support.page_driver import live_section, require_browser
 from tests.support.ports import free_port
@@ -142,3 +143,28 @@ def test_two_cameras_in_one_process(
             assert {e["direction"] for e in reads} == {direction}
         ids = {e["vehicle_id"] for e in watcher.events}
         assert len(ids) == 2 * len(plates)  # a vehicle id is per camera passage
+
+
+@pytest.mark.slow
+def test_broker_outage_loses_no_event(
+    tmp_path: Path, mosquitto_factory: MosquittoFactory, rtsp_server: RtspServerFactory
+) -> None:
+    """The broker is down while the cars pass: every event waits in the outbox and arrives afterwards."""
+    plates = demo_plates()
+    broker = mosquitto_factory()
+    server = rtsp_server(DEMO_CLIP, loop=False)
+    config = site_config(tmp_path, broker.port, [{"id": "entry", "url": server.url}])
+    watcher = SiteWatcher(broker.host, broker.port, persistent_id="barrier-controller")
+    with watcher, Daemon(config) as daemon:
+        assert watcher.wait(lambda w: "streaming" in w.camera_states("entry"), timeout=60), daemon.log()
+        broker.stop()  # persistence on: the watcher's session and subscription survive the restart
+        deadline = time.monotonic() + 120
+        while daemon.log(400).count("vehicle.left") < len(plates) and time.monotonic() < deadline:
+            time.sleep(1)
+        assert daemon.log(400).count("vehicle.left") == len(plates), daemon.log()
+        assert watcher.events == []  # nothing could be delivered yet
+        broker.start()  # same port; the daemon reconnects and replays its outbox
+        assert watcher.wait(_left("entry", len(plates)), timeout=60), daemon.log()
+        watcher.wait(lambda w: False, timeout=2)
+        assert sorted(e["plate"]["text"] for e in watcher.of_type("plate.read")) == sorted(plates)
+        assert len({e["event_id"] for e in watcher.events}) == 2 * len(plates)

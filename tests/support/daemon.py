@@ -107,13 +107,22 @@ class Daemon:
 class SiteWatcher:
     """Subscribes to ``<prefix>/#`` and records events and camera states as they arrive."""
 
-    def __init__(self, host: str, port: int, prefix: str = "plate-edge/gate-1") -> None:
+    def __init__(
+        self, host: str, port: int, prefix: str = "plate-edge/gate-1", *, persistent_id: str | None = None
+    ) -> None:
+        """``persistent_id``: a fixed client id with a persistent session, so the broker keeps the
+        subscription and queues QoS 1 messages across this client's (or the broker's) absence."""
         self.prefix = prefix
         self.events: list[dict[str, Any]] = []
         self.states: list[dict[str, Any]] = []
         self.status: list[dict[str, Any]] = []
         self._cond = threading.Condition()
-        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"watcher-{time.monotonic_ns()}")
+        self.client = mqtt.Client(
+            CallbackAPIVersion.VERSION2,
+            client_id=persistent_id or f"watcher-{time.monotonic_ns()}",
+            clean_session=persistent_id is None,
+        )
+        self.client.reconnect_delay_set(0.2, 1)
         self.client.on_message = self._on_message
         subscribed = threading.Event()
         self.client.on_subscribe = lambda *a: subscribed.set()
