@@ -44,12 +44,13 @@ class PlateReadingEngine(Protocol):
     def read_plate(self, image: np.ndarray, box: tuple[int, int, int, int] | None = None) -> PlateRead: ...
 
 
-def _iou(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
-    iw = max(0, min(a[2], b[2]) - max(a[0], b[0]))
-    ih = max(0, min(a[3], b[3]) - max(a[1], b[1]))
+def box_iou(a: Sequence[float], b: Sequence[float]) -> float:
+    """Intersection over union of two axis-aligned boxes ``(x1, y1, x2, y2)`` (0 when disjoint)."""
+    iw = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    ih = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
     inter = iw * ih
     union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return inter / union if union > 0 else 0.0
+    return float(inter / union) if union > 0 else 0.0
 
 
 def read_candidates(
@@ -74,7 +75,7 @@ def read_candidates(
             (
                 i
                 for i, (d, r) in enumerate(kept)
-                if read.valid and r.text == read.text and _iou(d.box, det.box) > 0.3
+                if read.valid and r.text == read.text and box_iou(d.box, det.box) > 0.3
             ),
             None,
         )

@@ -25,6 +25,8 @@ import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from edge.detector import box_iou
+
 Box = tuple[float, float, float, float]  # x1, y1, x2, y2
 
 
@@ -78,18 +80,10 @@ class Track:
         return (self.velocity[3] - self.velocity[1]) / height
 
 
-def iou(a: Box, b: Box) -> float:
-    iw = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
-    ih = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    inter = iw * ih
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return inter / union if union > 0 else 0.0
-
-
 def affinity(predicted: Box, det: Box, max_jump: float = 2.5) -> float:
     """Match score in [0, 1]: IoU when the boxes overlap, else a distance score that is positive only
     while the centres are within ``max_jump`` box widths and the sizes within a factor of two."""
-    overlap = iou(predicted, det)
+    overlap = box_iou(predicted, det)
     if overlap > 0:
         return 0.5 + 0.5 * overlap  # any overlap beats any non-overlapping candidate
     pw, ph = predicted[2] - predicted[0], predicted[3] - predicted[1]

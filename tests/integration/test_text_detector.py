@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 import pytest
 
-from edge.detector import Detection
+from edge.detector import Detection, box_iou
 from edge.text_detector import TextDetector
 from models.training.dataset import film
 
@@ -95,14 +95,6 @@ def make_scene(seed: int) -> tuple[np.ndarray, list[Box], list[str]]:
     return np.clip(frame, 0, 255).astype(np.uint8), boxes, texts
 
 
-def iou(a: Box, b: Box) -> float:
-    iw = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
-    ih = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    inter = iw * ih
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return inter / union if union > 0 else 0.0
-
-
 @pytest.fixture(scope="module")
 def detector() -> TextDetector:
     return TextDetector(device="cpu", threads=2)
@@ -119,7 +111,7 @@ def test_finds_plates_in_cluttered_frames(detector: TextDetector) -> None:
         conf = [d.confidence for d in detections]
         assert conf == sorted(conf, reverse=True)
         for plate in plates:
-            best = max((iou(d.box, plate) for d in detections), default=0.0)
+            best = max((box_iou(d.box, plate) for d in detections), default=0.0)
             ious.append(best)
             total += 1
             found += best >= 0.3

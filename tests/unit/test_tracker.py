@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from edge.tracker import Box, Tracker, TrackerDetection, affinity, iou
+from edge.detector import box_iou
+from edge.tracker import Box, Tracker, TrackerDetection, affinity
 
 
 def det(x: float, y: float, w: float = 100, h: float = 25, score: float = 0.9) -> TrackerDetection:
@@ -34,7 +35,7 @@ def run(
     ],
 )
 def test_iou(a: Box, b: Box, expected: float) -> None:
-    assert iou(a, b) == pytest.approx(expected)
+    assert box_iou(a, b) == pytest.approx(expected)
 
 
 @pytest.mark.parametrize(
