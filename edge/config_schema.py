@@ -322,6 +322,11 @@ class RecognitionConfig(_Model):
         le=30,
         description="Agreeing frames needed before plate.read; more = surer but later.",
     )
+    read_on_stop: bool = Field(
+        default=True,
+        description="A car stopped at the barrier gets its plate.read after one confident read instead of "
+        "confirm_frames: it is not going to offer sharper frames, and the barrier is waiting.",
+    )
     best_k: int = Field(
         default=5, ge=1, le=50, description="Sharpest crops kept per vehicle to fuse the read."
     )

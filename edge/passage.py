@@ -115,7 +115,9 @@ class PassageJudge:
     def _stable(self, passage: Passage, fused: FusedRead, t: float) -> bool:
         if fused.confidence < self.rec.min_read_confidence:
             return False
-        return fused.agreeing >= self.rec.confirm_frames or (passage.stopped(t) and fused.agreeing >= 1)
+        if fused.agreeing >= self.rec.confirm_frames:
+            return True
+        return self.rec.read_on_stop and passage.stopped(t) and fused.agreeing >= 1
 
     def _is_duplicate(self, text: str, t: float, live: list[Passage], passage: Passage) -> bool:
         seen = self.recent.get(text)

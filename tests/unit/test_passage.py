@@ -53,6 +53,11 @@ def test_stopped_car_reads_with_fewer_agreeing_frames() -> None:
     assert 0.2 * first >= STOP_S and first < 10
 
 
+def test_read_on_stop_can_be_switched_off() -> None:
+    judge, track, passage = setup(confirm=10, read_on_stop=False)
+    assert [see(judge, track, passage, "12가3456", 0.2 * i, moving=False) for i in range(8)] == [None] * 8
+
+
 def test_updated_when_the_fused_read_changes() -> None:
     # far away it reads 가; nearer, sharper crops (higher quality) replace them in the best 5 and say 거
     judge, track, passage = setup(confirm=2)
