@@ -21,6 +21,7 @@ BENCHMARKS = {
     "stream": "whole-pipeline fps vs decode-only on a 1080p clip",
     "capacity": "how many 15 fps cameras the box carries in real time",
     "latency": "frame of the confident read -> event at an MQTT subscriber, p50/p95",
+    "image": "still-image latency per stage at 720p, 1080p and 4K",
     "api": "still-image HTTP API and analyze command: latency and requests/s",
     "reader": "reader and locator ms per area / plate, threads and batch sizes",
     "detector": "ms per frame of both scene-detector backends",
