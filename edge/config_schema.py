@@ -242,7 +242,7 @@ class CameraConfig(_Model):
     idle_keyframes_only: bool = Field(
         default=False,
         description="While the lane is idle decode only keyframes: saves most decoding CPU (more cameras "
-        "per box) but notices an arriving car up to one keyframe interval later.",
+        "per box) but notices an arriving car up to two keyframe intervals later.",
     )
     pace: Literal["realtime", "fast"] = Field(
         default="realtime",

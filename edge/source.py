@@ -9,7 +9,8 @@ What this stage guarantees to the worker behind it:
 * **Only needed frames are converted.** Every packet must be decoded (H.264 frames depend on their
   predecessors), but only frames due at the camera's ``detect_fps`` are converted to BGR arrays, the
   costly part at 1080p. With ``idle_keyframes_only`` the decoder even skips non-key frames while the
-  worker reports an idle lane (saves most decode CPU; costs up to one GOP of latency when a car appears).
+  worker reports an idle lane (saves most decode CPU; costs up to two keyframe intervals of latency when
+  a car appears: motion is seen on a keyframe, and full decoding resumes cleanly only at the next one).
 * **Dead cameras are noticed and retried.** PyAV's ``timeout=(open, read)`` arms FFmpeg's interrupt
   callback, so a camera that accepts the connection and then sends nothing fails the read within
   ``read_timeout_s``; a stream that sends packets but yields no picture trips the frame-age watchdog.
@@ -202,6 +203,7 @@ class FrameSource:
         next_due = -np.inf
         last_frame_mono = time.monotonic()
         window_start, window_frames = last_frame_mono, 0
+        resync = False
         for packet in container.demux(stream):
             if self._stop.is_set():
                 break
@@ -212,8 +214,14 @@ class FrameSource:
                 "NONKEY" if (self.idle and self.camera.idle_keyframes_only) else "DEFAULT"
             )
             if ctx.skip_frame != skip:
+                # Leaving keyframes-only mid-GOP: the next P-frames reference frames we skipped, and
+                # FFmpeg would hand out smeared, concealed pictures; wait for the next keyframe.
+                resync = skip == "DEFAULT"
                 ctx.skip_frame = skip
             for frame in packet.decode():
+                if resync and not frame.key_frame:
+                    continue
+                resync = False
                 mono = time.monotonic()
                 last_frame_mono = mono
                 self.stats.last_frame_mono = mono

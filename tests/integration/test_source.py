@@ -12,7 +12,7 @@ import pytest
 from edge.config_schema import CameraConfig
 from edge.events import CameraState
 from edge.source import Frame, FrameSource
-from tests.support.clips import ClipInfo, read_frame_index
+from tests.support.clips import ClipInfo, read_frame_index, write_synthetic_clip
 from tests.support.fixtures import RtspServerFactory
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
@@ -90,3 +90,22 @@ def test_live_stream_drops_stale_frames_for_a_slow_worker(
         assert min(ages) > 0.2  # each frame handed over was the newest, not a backlog
     finally:
         source.stop()
+
+
+def test_leaving_keyframes_only_resumes_at_a_keyframe(tmp_path: Path) -> None:
+    """Decoding P-frames whose references were skipped gives smeared pictures: never hand one out."""
+    clip = write_synthetic_clip(tmp_path / "long.mp4", 200, fps=25, gop=10)
+    cam = CameraConfig(id="c", url=str(clip.path), pace="fast", idle_keyframes_only=True, detect_fps=25)
+    source = FrameSource(cam)
+    source.idle = True
+    source.start()
+    first = source.get(timeout=10)
+    assert first is not None and read_frame_index(first.image) == 0
+    time.sleep(0.3)  # the decoder skips P-frames and queues keyframes until its queue is full
+    source.idle = False  # a car: full decoding again, from the next keyframe on
+    rest = [read_frame_index(f.image) for f in drain(source)]
+    source.stop()
+    resumed = next(i for i in rest if i % clip.gop != 0)
+    keyframe = rest[rest.index(resumed) - 1]
+    assert keyframe % clip.gop == 0 and resumed == keyframe + 1, rest
+    assert rest[rest.index(resumed) :] == list(range(resumed, clip.frames))
