@@ -10,186 +10,40 @@ Existence of referenced files is NOT checked here (example configs name files th
 box): `edge.config.validate_files` does that.
 """
 
-import os
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    ConfigDict,
-    Field,
-    ValidationInfo,
-    field_validator,
-    model_validator,
-)
+from pydantic import AfterValidator, Field, ValidationInfo, field_validator, model_validator
+
+from edge.config_mqtt import MqttConfig, TlsConfig
+from edge.config_types import Backoff, ConfigPath, Slug, StrictModel, Unit, check_slug, resolve_path
 
 # One definition of the device names and the bundled models folder, shared with the model loader
 # (edge.runtime imports onnxruntime lazily, so this stays cheap for check-config).
 from edge.runtime import DEFAULT_MODELS_DIR, Device
 
+__all__ = [
+    "WHOLE_FRAME",
+    "Backoff",
+    "CameraConfig",
+    "Config",
+    "HttpConfig",
+    "ListsConfig",
+    "LoggingConfig",
+    "MotionConfig",
+    "MqttConfig",
+    "PlateListConfig",
+    "RecognitionConfig",
+    "StorageConfig",
+    "TlsConfig",
+]
+
 WHOLE_FRAME: tuple[tuple[float, float], ...] = ((0.0, 0.0), (1.0, 0.0), (1.0, 1.0), (0.0, 1.0))
 _STREAM_SCHEMES = ("rtsp", "rtsps")
-_SLUG_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_-")
 
 
-def _resolve_path(value: Path, info: ValidationInfo) -> Path:
-    base = (info.context or {}).get("base_dir")
-    if base is None or value.is_absolute():
-        return value
-    return Path(os.path.normpath(Path(base) / value))
-
-
-def _check_slug(value: str) -> str:
-    # Ids become MQTT topic levels and file names: keep them to a set that is safe in both.
-    if not value or value[0] in "_-" or not set(value) <= _SLUG_CHARS:
-        raise ValueError(
-            f"'{value}' is not a valid id: use lower-case letters, digits, '-' and '_', "
-            "starting with a letter or digit"
-        )
-    return value
-
-
-ConfigPath = Annotated[Path, AfterValidator(_resolve_path)]
-Slug = Annotated[str, Field(max_length=64), AfterValidator(_check_slug)]
-Unit = Annotated[float, Field(ge=0.0, le=1.0)]
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Backoff(_Model):
-    """Reconnect backoff: wait `initial_s`, double after each failed attempt, never more than `max_s`."""
-
-    initial_s: float = Field(
-        default=1.0, gt=0, le=3600, description="Delay before the first reconnect attempt."
-    )
-    max_s: float = Field(default=30.0, gt=0, le=3600, description="Upper bound for the doubling delay.")
-
-    @model_validator(mode="after")
-    def _ordered(self) -> "Backoff":
-        if self.max_s < self.initial_s:
-            raise ValueError(f"max_s ({self.max_s}) must not be below initial_s ({self.initial_s})")
-        return self
-
-
-class TlsConfig(_Model):
-    """TLS to the broker. An empty mapping (`tls: {}`) means TLS with the system trust store."""
-
-    ca_file: ConfigPath | None = Field(
-        default=None,
-        description="PEM bundle of the CA that signed the broker certificate; omit for system CAs.",
-    )
-    cert_file: ConfigPath | None = Field(default=None, description="Client certificate (PEM) for mutual TLS.")
-    key_file: ConfigPath | None = Field(
-        default=None, description="Private key (PEM) of cert_file; keep it 0600."
-    )
-
-    @model_validator(mode="after")
-    def _pair(self) -> "TlsConfig":
-        if (self.cert_file is None) != (self.key_file is None):
-            raise ValueError("cert_file and key_file go together: give both for mutual TLS, or neither")
-        return self
-
-
-_PASSWORD_HELP = (
-    "a literal password is not accepted in the config file; put it in a file and set password_file "
-    "(with systemd: LoadCredential=mqtt-password:/etc/plate-edge/mqtt-password and "
-    "password_file: /run/credentials/plate-edge.service/mqtt-password, i.e. $CREDENTIALS_DIRECTORY), "
-    "or name an environment variable in password_env"
-)
-
-
-class MqttConfig(_Model):
-    """The broker that receives events (QoS 1, at-least-once through the on-disk outbox)."""
-
-    host: str = Field(min_length=1, description="Broker host name or IP address.")
-    port: int = Field(
-        default=1883, ge=1, le=65535, description="Broker port; defaults to 8883 when `tls` is set."
-    )
-    tls: TlsConfig | None = Field(default=None, description="TLS settings; omit (or null) for plain TCP.")
-    username: str | None = Field(
-        default=None, min_length=1, description="User name; omit for anonymous access."
-    )
-    password_file: ConfigPath | None = Field(
-        default=None,
-        description="File holding the password (trailing newline ignored); see systemd LoadCredential.",
-    )
-    password_env: str | None = Field(
-        default=None,
-        pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
-        description="Name of an environment variable holding the password (alternative to password_file).",
-    )
-    password: None = Field(
-        default=None, exclude=True, repr=False, description="Not accepted: use password_file or password_env."
-    )
-    client_id: str = Field(
-        default="plate-edge",
-        min_length=1,
-        max_length=128,
-        description="MQTT client id, default `plate-edge-<site>`; unique per broker (a twin kicks it off).",
-    )
-    keepalive_s: int = Field(
-        default=30,
-        ge=5,
-        le=3600,
-        description="Ping interval; the broker publishes our offline Last Will about 1.5x this after a cut.",
-    )
-    protocol: Literal["3.1.1", "5"] = Field(default="3.1.1", description="MQTT protocol version.")
-    max_inflight: int = Field(
-        default=20, ge=1, le=65535, description="Unacknowledged QoS 1 messages allowed in flight at once."
-    )
-    qos: Literal[1] = Field(default=1, description="Fixed at 1: events are delivered at least once (design).")
-    reconnect: Backoff = Field(
-        default=Backoff(initial_s=1.0, max_s=60.0), description="Backoff between broker reconnect attempts."
-    )
-
-    @model_validator(mode="before")
-    @classmethod
-    def _tls_port(cls, data: Any) -> Any:
-        # Same convention as mosquitto's clients: TLS without an explicit port means 8883.
-        if isinstance(data, dict) and data.get("tls") is not None and "port" not in data:
-            return {**data, "port": 8883}
-        return data
-
-    @field_validator("password", mode="before")
-    @classmethod
-    def _no_literal_password(cls, value: object) -> None:
-        raise ValueError(_PASSWORD_HELP)
-
-    @field_validator("protocol", mode="before")
-    @classmethod
-    def _protocol_text(cls, value: object) -> object:
-        # YAML reads `protocol: 5` as an int; accept it rather than demand quotes.
-        return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
-
-    @model_validator(mode="after")
-    def _credentials(self) -> "MqttConfig":
-        if self.password_file is not None and self.password_env is not None:
-            raise ValueError("give password_file or password_env, not both")
-        if self.username is None and (self.password_file is not None or self.password_env is not None):
-            raise ValueError("a password needs a username (MQTT 3.1.1 sends no password without one)")
-        return self
-
-    def read_password(self) -> str | None:
-        """The broker password from password_file or password_env, or None when anonymous.
-
-        Read on demand, not at load time, so the secret is never part of the config object (and never
-        shows in its repr or in a dump). Raises OSError / LookupError with the source named.
-        """
-        if self.password_file is not None:
-            return self.password_file.read_text(encoding="utf-8").rstrip("\r\n")
-        if self.password_env is not None:
-            value = os.environ.get(self.password_env)
-            if value is None:
-                raise LookupError(f"environment variable {self.password_env} (mqtt.password_env) is not set")
-            return value
-        return None
-
-
-class MotionConfig(_Model):
+class MotionConfig(StrictModel):
     """Motion gate: skip detection while nothing moves inside the ROI, to save CPU on idle gates."""
 
     enabled: bool = Field(default=True, description="Run detection only on frames with motion in the ROI.")
@@ -201,7 +55,7 @@ class MotionConfig(_Model):
     )
 
 
-class CameraConfig(_Model):
+class CameraConfig(StrictModel):
     """One camera (one RTSP stream) watching one lane."""
 
     id: Slug = Field(description="Camera id; names MQTT topics (`<prefix>/<id>/events`) and snapshot dirs.")
@@ -267,7 +121,7 @@ class CameraConfig(_Model):
             return value
         if "://" in value:
             raise ValueError(f"unsupported URL scheme '{parts.scheme}': use rtsp://, rtsps:// or a file path")
-        return str(_resolve_path(Path(value), info))
+        return str(resolve_path(Path(value), info))
 
     @field_validator("roi")
     @classmethod
@@ -296,7 +150,7 @@ class CameraConfig(_Model):
         return parts._replace(netloc=netloc).geturl()
 
 
-class RecognitionConfig(_Model):
+class RecognitionConfig(StrictModel):
     """Detector, reader and the thresholds that turn per-frame reads into events."""
 
     detector: Literal["own", "text"] = Field(
@@ -341,7 +195,7 @@ class RecognitionConfig(_Model):
     )
 
 
-class PlateListConfig(_Model):
+class PlateListConfig(StrictModel):
     """A plate list: a text file, one plate per line, `#` starts a comment."""
 
     file: ConfigPath = Field(description="The list file (UTF-8).")
@@ -355,14 +209,14 @@ class PlateListConfig(_Model):
     )
 
 
-class ListsConfig(_Model):
+class ListsConfig(StrictModel):
     """Allow/deny lists; a matched event carries `list: {name, matched, distance}`."""
 
     allow: PlateListConfig | None = Field(default=None, description="Plates allowed through (barrier opens).")
     deny: PlateListConfig | None = Field(default=None, description="Plates refused or flagged.")
 
 
-class StorageConfig(_Model):
+class StorageConfig(StrictModel):
     """Local state: the outbox database and plate snapshots."""
 
     state_dir: ConfigPath = Field(
@@ -386,7 +240,7 @@ class StorageConfig(_Model):
     )
 
 
-class HttpConfig(_Model):
+class HttpConfig(StrictModel):
     """The HTTP server: health, metrics, analysis API, page."""
 
     enabled: bool = Field(default=True, description="Serve HTTP from the daemon.")
@@ -396,7 +250,7 @@ class HttpConfig(_Model):
     port: int = Field(default=8080, ge=1, le=65535, description="TCP port.")
 
 
-class LoggingConfig(_Model):
+class LoggingConfig(StrictModel):
     """Daemon logging; command-line --log-format / --log-level win over these."""
 
     format: Literal["text", "json"] = Field(
@@ -423,7 +277,7 @@ def _unique_ids(cameras: tuple[CameraConfig, ...]) -> tuple[CameraConfig, ...]:
     return cameras
 
 
-class Config(_Model):
+class Config(StrictModel):
     """A whole site: one gate box, its broker, its cameras."""
 
     site: Slug = Field(description="Site id; part of MQTT topics and events.")
@@ -448,7 +302,7 @@ class Config(_Model):
             return data
         site = data["site"]
         try:
-            _check_slug(site)
+            check_slug(site)
         except ValueError:
             return data
         data = {**data}
