@@ -9,18 +9,9 @@ import cv2
 import numpy as np
 import pytest
 
-from edge.detector import Detection
-from edge.text_detector import (
-    GroupingParams,
-    TextBox,
-    confirm_candidates,
-    db_boxes,
-    network_size,
-    order_clockwise,
-    plate_candidates,
-    preprocess,
-    shape_prior,
-)
+from edge.detector import Detection, confirm_candidates
+from edge.text_detector import db_boxes, network_size, preprocess
+from edge.text_grouping import GroupingParams, TextBox, order_clockwise, plate_candidates, shape_prior
 
 
 def tb(x0: float, y0: float, x1: float, y1: float, score: float = 0.9) -> TextBox:
