@@ -154,7 +154,9 @@ class CameraWorker:
                 self.metrics.read_seconds.labels(self.camera.id).observe((t2 - t1) / len(reads))
         tracked = []
         for det, read in reads:
-            score = det.confidence if read.valid else min(det.confidence, WEAK_SCORE)
+            # A grammatical read is evidence of a plate in its own right (a detector may score a dirty or
+            # tilted plate low); an ungrammatical one only ever extends a track.
+            score = max(det.confidence, read.confidence) if read.valid else min(det.confidence, WEAK_SCORE)
             x1, y1 = np.asarray(read.quad).min(axis=0)
             x2, y2 = np.asarray(read.quad).max(axis=0)
             tracked.append(TrackerDetection((float(x1), float(y1), float(x2), float(y2)), score, (det, read)))
