@@ -109,3 +109,16 @@ def test_leaving_keyframes_only_resumes_at_a_keyframe(tmp_path: Path) -> None:
     keyframe = rest[rest.index(resumed) - 1]
     assert keyframe % clip.gop == 0 and resumed == keyframe + 1, rest
     assert rest[rest.index(resumed) :] == list(range(resumed, clip.frames))
+
+
+def test_rtsp_over_udp_streams_too(rtsp_server: RtspServerFactory, synthetic_clip: ClipInfo) -> None:
+    server = rtsp_server(synthetic_clip.path, loop=True)
+    states: list[CameraState] = []
+    source = FrameSource(CameraConfig(id="c", url=server.url, transport="udp"), on_state=states.append)
+    source.start()
+    try:
+        frame = source.get(timeout=10)
+        assert frame is not None and frame.image.shape == (240, 320, 3)
+        assert [s.state for s in states] == ["streaming"]
+    finally:
+        source.stop()
