@@ -48,9 +48,14 @@ lint: venv
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy edge
 
-## demo: analyse the bundled sample images with the shipped models; prints the analysis JSON,
-##       writes build/demo/analysis.json and the annotated images to build/demo/
+## demo: the gate daemon on the bundled clip: starts mosquitto and an RTSP server playing demo/gate.mp4,
+##       runs `plate-edge run` on it and prints the MQTT events as they arrive (DEMO_SECONDS=60)
 demo: sysdeps venv
+	bash scripts/demo.sh
+
+## demo-images: analyse the bundled sample images with the shipped models; prints the analysis JSON,
+##       writes build/demo/analysis.json and the annotated images to build/demo/
+demo-images: sysdeps venv
 	@mkdir -p build/demo
 	$(VENV)/bin/plate-edge analyze demo/ --json build/demo/analysis.json --draw build/demo/
 	@echo "demo: annotated images and analysis.json are in build/demo/"
@@ -65,9 +70,15 @@ LOCATOR_PLATES ?= 30000
 TESTSET_SEED ?= 9001
 TESTSET_PLATES ?= 4500
 READER_CMD = $(PY) -m models.training.train_reader --data build/reader-data --minutes $(READER_MINUTES) --out models/reader.onnx --seed $(READER_SEED)
+DETECTOR_SEED ?= 3
+DETECTOR_MINUTES ?= 60
+DETECTOR_FRAMES ?= 10000
+SCENES_SEED ?= 7001
+SCENES_N ?= 300
+DETECTOR_CMD = $(PY) -m models.training.train_detector --frames $(DETECTOR_FRAMES) --minutes $(DETECTOR_MINUTES) --out models/detector.onnx --seed $(DETECTOR_SEED)
 LOCATOR_CMD = $(PY) -m models.training.train_locator --plates $(LOCATOR_PLATES) --minutes $(LOCATOR_MINUTES) --out models/locator.onnx --seed $(LOCATOR_SEED)
 
-.PHONY: demo models reader-data testset reader locator eval-synthetic contact-sheet
+.PHONY: demo demo-images models reader-data testset reader locator detector scenes eval-scenes eval-synthetic contact-sheet
 
 ## reader-data: synthetic reader shards in build/reader-data (resumable)
 reader-data: venv
@@ -85,6 +96,22 @@ locator: venv
 	$(LOCATOR_CMD)
 	$(PY) -m models.training.manifest locator models/locator.onnx --seed $(LOCATOR_SEED) --command "$(LOCATOR_CMD)"
 
+## detector: the own plate detector on synthetic gate scenes (cached in build/detector-data); records its
+##           manifest entry (sha256, command, seed, validation recall/precision) itself
+detector: venv
+	$(DETECTOR_CMD)
+
+## scenes: a seeded synthetic scene set (not the training seed) with its manifest, in build/scenes-test
+scenes: venv
+	$(PY) -m models.training.scenes --out build/scenes-test --n $(SCENES_N) --seed $(SCENES_SEED)
+
+## eval-scenes: both scene-detector backends on that set, detection and end to end
+eval-scenes: scenes
+	for b in own text; do \
+		$(VENV)/bin/plate-edge eval --manifest build/scenes-test/manifest.csv --task detect --backend $$b; \
+		$(VENV)/bin/plate-edge eval --manifest build/scenes-test/manifest.csv --task e2e --backend $$b; \
+	done
+
 ## eval-synthetic: calibrate the reader's confidence, then score it on the synthetic test set
 eval-synthetic: testset
 	$(PY) -m models.training.calibrate --manifest build/testset/manifest.csv
@@ -95,7 +122,7 @@ contact-sheet: venv
 	$(PY) -m models.training.dataset sheet --out models/contact_sheet.png --seed 7
 
 ## models: everything above, in order
-models: reader locator eval-synthetic contact-sheet
+models: reader locator detector eval-synthetic eval-scenes contact-sheet
 
 ## clean: caches and build outputs (keeps .venv; `make distclean` removes it too)
 clean:

@@ -142,14 +142,28 @@ def configure(parser: argparse.ArgumentParser) -> Callable[[argparse.Namespace],
     parser.add_argument("--manifest", type=Path, required=True, help="CSV: file,plate_text,x1,y1,x2,y2,kind")
     parser.add_argument(
         "--task",
-        choices=["ocr"],
+        choices=["ocr", "detect", "e2e"],
         default="ocr",
-        help="ocr: read every crop (scene rows: the labelled box) end to end through locator and reader. "
-        "detect and e2e arrive with the scene detector",
+        help="ocr: read every crop (scene rows: the labelled box) end to end through locator and reader; "
+        "detect: recall/precision of the scene detector at IoU >= 0.5; e2e: plates read exactly from whole "
+        "images (detector, locator, reader), misses split into detection misses and misreads",
     )
-    parser.add_argument("--failures", type=Path, help="write the misread rows to this CSV")
+    parser.add_argument(
+        "--backend",
+        choices=["own", "text"],
+        help="scene detector for detect/e2e (default: the configuration's default, recognition.detector)",
+    )
+    parser.add_argument(
+        "--confirm",
+        action="store_true",
+        help="detect: score only candidates the reader and grammar confirm (always on for the text backend)",
+    )
+    parser.add_argument("--failures", type=Path, help="write the misread rows to this CSV (ocr, e2e)")
     parser.add_argument("--models-dir", type=Path, help="models folder (default: the bundled models)")
     parser.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
+    parser.add_argument(
+        "--threads", type=int, default=0, help="ONNX Runtime threads per model (0: all cores)"
+    )
     return run
 
 
@@ -157,7 +171,19 @@ def run(args: argparse.Namespace) -> int:
     from edge.runtime import ModelError
 
     try:
-        return eval_ocr(args.manifest, args.failures, args.models_dir, args.device)
+        if args.task == "ocr":
+            return eval_ocr(args.manifest, args.failures, args.models_dir, args.device)
+        from edge import eval_scenes
+        from edge.config_schema import RecognitionConfig
+
+        backend = args.backend or str(RecognitionConfig.model_fields["detector"].default)
+        if args.task == "detect":
+            return eval_scenes.eval_detect(
+                args.manifest, backend, args.models_dir, args.device, args.threads, args.confirm
+            )
+        return eval_scenes.eval_e2e(
+            args.manifest, backend, args.models_dir, args.device, args.threads, args.failures
+        )
     except ManifestError as e:
         print(f"error: {e}")
         return 2

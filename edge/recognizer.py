@@ -23,7 +23,7 @@ import numpy as np
 from edge.analysis import analyze
 from edge.detector import Detection, PlateDetector
 from edge.engine import Engine
-from edge.runtime import DEFAULT_MODELS_DIR, Device, ModelError
+from edge.runtime import DEFAULT_MODELS_DIR, Device
 
 log = logging.getLogger(__name__)
 
@@ -91,20 +91,23 @@ class StillRecognizer:
         }
 
 
-def load_detector(kind: DetectorKind, device: Device = "auto", threads: int = 0) -> PlateDetector | None:
+def load_detector(
+    kind: DetectorKind, device: Device = "auto", threads: int = 0, models_dir: Path = DEFAULT_MODELS_DIR
+) -> PlateDetector | None:
     """The configured stage-1 detector; None for ``"none"``.
 
-    ``"own"`` names the project's plate detector, which has not been trained yet: asking for it fails
-    loudly rather than quietly running another backend. The import is lazy: `plate-edge --help` must not
-    load ONNX Runtime.
+    ``"own"``: the project's plate detector (`edge.own_detector`, ``models/detector.onnx``, ~5 ms per
+    1080p frame, trained on synthetic scenes); ``"text"``: the PP-OCR text detector with grammar
+    confirmation (`edge.text_detector`, ~110 ms, trained on real photos). A missing or corrupt model
+    raises `ModelError`: asking for one backend never quietly runs another. Imports are lazy:
+    `plate-edge --help` must not load ONNX Runtime.
     """
     if kind == "none":
         return None
     if kind == "own":
-        raise ModelError(
-            "the own plate detector (models/detector.onnx) has not been trained yet; "
-            "use detector 'text' (recognition.detector: text, or --detector text)"
-        )
+        from edge.own_detector import OwnDetector
+
+        return OwnDetector(models_dir, device, threads)
     from edge.text_detector import TextDetector
 
     return TextDetector(device=device, threads=threads)
@@ -118,4 +121,4 @@ def load_recognizer(
 ) -> StillRecognizer:
     """Load the bundled models (raises `edge.runtime.ModelError` when they are missing or corrupt)."""
     engine = Engine.load(models_dir, device, threads)
-    return StillRecognizer(engine, load_detector(detector, device, threads))
+    return StillRecognizer(engine, load_detector(detector, device, threads, models_dir))

@@ -12,11 +12,11 @@ import pytest
 
 from edge.runtime import DEFAULT_MODELS_DIR, ModelError, load_manifest
 
-REQUIRED = ("reader", "locator")
+REQUIRED = ("reader", "locator", "detector")
 
 
 def require_models(models_dir: Path = DEFAULT_MODELS_DIR) -> Path:
-    """``models_dir`` when its manifest lists the reader and locator and their files exist; else fail."""
+    """``models_dir`` when its manifest lists every model in `REQUIRED` and their files exist; else fail."""
     try:
         manifest = load_manifest(models_dir)
     except ModelError as e:

@@ -83,9 +83,10 @@ def test_missing_models_exit_1(
     assert "app" not in served
 
 
-def test_own_detector_fails_loudly_until_it_is_trained() -> None:
+def test_own_detector_fails_loudly_without_its_model(tmp_path: Path) -> None:
     from edge.recognizer import load_detector
     from edge.runtime import ModelError
 
-    with pytest.raises(ModelError, match="not been trained yet"):
-        load_detector("own")
+    (tmp_path / "manifest.json").write_text('{"models": {}}', encoding="utf-8")
+    with pytest.raises(ModelError, match="no 'detector' entry"):
+        load_detector("own", models_dir=tmp_path)
