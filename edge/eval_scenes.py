@@ -143,7 +143,7 @@ def eval_detect(
     engine, detector = _load(backend, models_dir, device, threads)
     confirm = confirm or backend == "text"
     frames = frames_of(read_manifest(manifest))
-    tp = fp = n = skipped = scored = 0
+    tp = fp = n = skipped = scored = timed = 0
     ms = 0.0
     by_width: dict[str, list[int]] = {"<100 px": [0, 0], "100-200 px": [0, 0], ">=200 px": [0, 0]}
     for f in frames:
@@ -155,6 +155,7 @@ def eval_detect(
         except ImageError as e:
             print(f"{f.name}: unreadable ({e}); its plates count as missed")
             n += len(f.plates)
+            scored += 1
             continue
         t0 = time.perf_counter()
         dets = detector.detect(image)
@@ -164,6 +165,7 @@ def eval_detect(
             pred = [detection_box(d) for d in dets]
         ms += (time.perf_counter() - t0) * 1e3
         scored += 1
+        timed += 1
         truth = [as_box(r.box) for r in f.plates if r.box is not None]
         hits = {j for _, j in match(pred, truth)}
         tp += len(hits)
@@ -184,7 +186,9 @@ def eval_detect(
         if cnt:
             print(f"{k:<12}{cnt:>7}{hit / cnt:>9.3f}")
     print(f"false positives: {fp} ({fp / scored:.2f} per frame)")
-    print(f"recall={tp / max(n, 1):.3f} precision={tp / max(tp + fp, 1):.3f} ms={ms / scored:.1f} n={n}")
+    print(
+        f"recall={tp / max(n, 1):.3f} precision={tp / max(tp + fp, 1):.3f} ms={ms / max(timed, 1):.1f} n={n}"
+    )
     return 0
 
 
