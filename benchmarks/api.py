@@ -78,11 +78,13 @@ def bench_api(
     }
 
 
-def bench_cli(paths: list[Path], device: str) -> dict[str, float]:
+def bench_cli(paths: list[Path], device: str, detector: list[str]) -> dict[str, float]:
     def run(files: list[Path]) -> float:
         t0 = time.perf_counter()
         subprocess.run(
-            [SCRIPT, "analyze", "--device", device, *map(str, files)], check=True, capture_output=True
+            [SCRIPT, "analyze", "--device", device, *detector, *map(str, files)],
+            check=True,
+            capture_output=True,
         )
         return time.perf_counter() - t0
 
@@ -95,9 +97,9 @@ def bench_cli(paths: list[Path], device: str) -> dict[str, float]:
     }
 
 
-def start_server(device: str) -> tuple[subprocess.Popen[bytes], str]:
+def start_server(device: str, detector: list[str]) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
-    argv = [str(SCRIPT), "serve", "--host", LOOPBACK, "--port", str(port), "--device", device]
+    argv = [str(SCRIPT), "serve", "--host", LOOPBACK, "--port", str(port), "--device", device, *detector]
     proc = subprocess.Popen(
         [*argv, "--log-level", "WARNING"],
         stdout=subprocess.DEVNULL,
@@ -118,19 +120,23 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--device", choices=("auto", "cpu", "cuda"), default="cpu")
     ap.add_argument("--url", help="benchmark this running server instead of starting one")
     ap.add_argument("--no-cli", action="store_true", help="skip the analyze command timing")
+    ap.add_argument(
+        "--detector", choices=("own", "text"), help="scene detector (default: the config default)"
+    )
     args = ap.parse_args(argv)
+    detector = ["--detector", args.detector] if args.detector else []
 
     with tempfile.TemporaryDirectory(prefix="bench-api-") as tmp:
         paths = make_images(Path(tmp), max(2, args.images))
         payloads = [p.read_bytes() for p in paths]
-        proc, url = (None, args.url) if args.url else start_server(args.device)
+        proc, url = (None, args.url) if args.url else start_server(args.device, detector)
         try:
             api = {c: bench_api(url, payloads, args.requests, c, args.warmup) for c in (1, 4)}
         finally:
             if proc is not None:
                 proc.terminate()
                 proc.wait(10)
-        cli = None if args.no_cli else bench_cli(paths, args.device)
+        cli = None if args.no_cli else bench_cli(paths, args.device, detector)
 
     size = sum(map(len, payloads)) / len(payloads) / 1024
     print(

@@ -47,6 +47,18 @@ def new_client(cfg: MqttConfig, client_id: str, *, persistent: bool) -> mqtt.Cli
             protocol=MQTTProtocolVersion.MQTTv311,
         )
     client.suppress_exceptions = True  # a bug in a callback must not end the network thread (logged instead)
-    client.enable_logger(logging.getLogger("edge.paho"))
+    paho_log = logging.getLogger("edge.paho")
+    if not any(isinstance(f, _NotConnectedNoise) for f in paho_log.filters):
+        paho_log.addFilter(_NotConnectedNoise())
+    client.enable_logger(paho_log)
     apply_connection_options(client, cfg)
     return client
+
+
+class _NotConnectedNoise(logging.Filter):
+    """Drops paho 2.2's "Client is not connected" ERROR, which its network loop logs once when it comes
+    round after a clean `disconnect()` (every daemon stop). Real connection losses are reported by the
+    publisher's own disconnect callback, with the broker's name and the reason."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("Client is not connected")

@@ -83,8 +83,22 @@ def _path(fps: int) -> list[tuple[float, float, float]]:
     return out
 
 
-def make_clip(out: Path, seed: int, fps: int = 15, size: tuple[int, int] = (1280, 720)) -> list[ClipVehicle]:
-    """Write the clip to ``out`` (H.264 in MP4) and return the vehicles it shows."""
+def make_clip(
+    out: Path,
+    seed: int,
+    fps: int = 15,
+    size: tuple[int, int] = (1280, 720),
+    *,
+    crf: int = 24,
+    noise: float = 2.0,
+    bitrate: int | None = None,
+) -> list[ClipVehicle]:
+    """Write the clip to ``out`` (H.264 in MP4) and return the vehicles it shows.
+
+    ``noise`` (sensor noise, grey levels) and ``crf`` set the quality: the demo's defaults make a small
+    file (~0.5 Mbit/s at 720p). ``bitrate`` (bit/s) instead encodes at a fixed rate like an IP camera
+    (4-8 Mbit/s at 1080p): benchmarks use it, because decoding cost grows with the bitrate and
+    decode-only speed is their yardstick."""
     rng = np.random.default_rng(seed)
     w, h = size
     background = _backdrop(rng, w, h).astype(np.float32)
@@ -92,9 +106,12 @@ def make_clip(out: Path, seed: int, fps: int = 15, size: tuple[int, int] = (1280
     out.parent.mkdir(parents=True, exist_ok=True)
     frame_no = 0
     with av.open(str(out), "w") as container:
-        stream = container.add_stream(
-            "libx264", rate=fps, options={"crf": "24", "preset": "medium", "bf": "0", "g": str(fps * 2)}
-        )
+        options = {"preset": "medium", "bf": "0", "g": str(fps * 2)}
+        if bitrate is None:
+            options["crf"] = str(crf)
+        else:  # constant bitrate, as a camera's encoder does
+            options |= {"b": str(bitrate), "maxrate": str(bitrate), "bufsize": str(bitrate // 2)}
+        stream = container.add_stream("libx264", rate=fps, options=options)
         assert isinstance(stream, av.VideoStream)
         stream.width, stream.height, stream.pix_fmt = w, h, "yuv420p"
         stream.time_base = Fraction(1, fps)
@@ -119,7 +136,7 @@ def make_clip(out: Path, seed: int, fps: int = 15, size: tuple[int, int] = (1280
                         region[:] = region * (1 - a) + spr[fy0 - y0 : fy1 - y0, fx0 - x0 : fx1 - x0] * a
                         first = frame_no if first < 0 else first
                         last = frame_no
-                frame += rng.normal(0, 2.0, frame.shape).astype(np.float32)
+                frame += rng.normal(0, noise, frame.shape).astype(np.float32)
                 image = np.clip(frame, 0, 255).astype(np.uint8)
                 for packet in stream.encode(av.VideoFrame.from_ndarray(image, format="bgr24")):
                     container.mux(packet)
