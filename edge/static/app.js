@@ -152,10 +152,12 @@ fetch("/readyz").then((r) => r.json()).then((s) => {
   const providers = [...new Set(Object.values(m.providers || {}).flat())];
   const parts = ["Ready", `detector ${m.detector || "?"}`, ...providers];
   $("status").textContent = s.ready ? parts.join(" · ") : "Not ready";
+  if (s.cameras) pollLive();  // only the daemon reports cameras (and serves /v1/live)
 }).catch(() => { $("status").textContent = "Status unavailable"; });
 
-// Under the daemon (`plate-edge run`) the page also shows camera states and recent events; `serve` has
-// no /v1/live (404) and the section stays hidden. textContent only: plate text is never parsed as HTML.
+// Under the daemon (`plate-edge run`, whose /readyz lists cameras) the page also shows camera states and
+// recent events from /v1/live; under `serve` the section stays hidden. textContent only: plate text is
+// never parsed as HTML.
 function cell(row, text) {
   const td = document.createElement("td");
   td.textContent = text;
@@ -186,9 +188,8 @@ function showLive(live) {
 }
 
 function pollLive() {
-  fetch("/v1/live").then((r) => {
-    if (r.status === 404) return null;  // plain `serve`: nothing live
-    return r.json().then((live) => { showLive(live); setTimeout(pollLive, 2000); });
+  fetch("/v1/live").then((r) => r.json()).then((live) => {
+    showLive(live);
+    setTimeout(pollLive, 2000);
   }).catch(() => setTimeout(pollLive, 5000));
 }
-pollLive();
