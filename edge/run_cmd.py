@@ -13,6 +13,7 @@ import logging
 import signal
 import sys
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from edge.config import ConfigError, load_config
 log = logging.getLogger(__name__)
 
 EXIT_FAILURE, EXIT_USAGE = 1, 2
+HTTP_START_TIMEOUT_S = 15.0
 
 
 def configure(parser: argparse.ArgumentParser) -> Any:
@@ -48,6 +50,14 @@ def _start_http(service: Any, recognizer: Any, host: str, port: int) -> tuple[An
     # uvicorn installs signal handlers only on the main thread: ours (below) stay in charge.
     thread = threading.Thread(target=server.run, name="http", daemon=True)
     thread.start()
+    # uvicorn reports a failed bind (port taken, bad address) by ending its thread: wait for one or the
+    # other, so a daemon that cannot serve /readyz and /metrics fails loudly instead of running half-blind.
+    deadline = time.monotonic() + HTTP_START_TIMEOUT_S
+    while not server.started and thread.is_alive() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if not server.started:
+        server.should_exit = True
+        raise OSError(f"cannot serve HTTP on {host}:{port} (address in use or not available)")
     log.info("HTTP on http://%s:%d/", host, port)
     return server, thread
 
@@ -114,7 +124,7 @@ def run(args: argparse.Namespace) -> int:
         try:
             server, _ = _start_http(service, recognizer, config.http.host, config.http.port)
         except Exception as e:
-            log.error("HTTP server failed to start: %s", e)
+            log.error("HTTP server failed to start: %s (http.host / http.port)", e)
             service.stop()
             return EXIT_FAILURE
     try:

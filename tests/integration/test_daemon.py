@@ -6,6 +6,7 @@ arrives over MQTT: the barrier controller's view.
 
 from __future__ import annotations
 
+import socket
 import time
 from collections import Counter
 from pathlib import Path
@@ -168,3 +169,17 @@ def test_broker_outage_loses_no_event(
         watcher.wait(lambda w: False, timeout=2)
         assert sorted(e["plate"]["text"] for e in watcher.of_type("plate.read")) == sorted(plates)
         assert len({e["event_id"] for e in watcher.events}) == 2 * len(plates)
+
+
+def test_http_port_taken_fails_the_start(tmp_path: Path, mosquitto: MosquittoBroker) -> None:
+    """A daemon that cannot serve /readyz and /metrics exits 1 naming the setting, not half-running."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        config = site_config(
+            tmp_path, mosquitto.port, [{"id": "entry", "url": str(DEMO_CLIP)}], http_port=port
+        )
+        daemon = Daemon(config)
+        assert daemon.proc.wait(60) == 1, daemon.log()
+        assert "cannot serve HTTP on 127.0.0.1" in daemon.log() and "http.port" in daemon.log()
