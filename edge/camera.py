@@ -257,8 +257,13 @@ class CameraWorker:
         self.stats.event_frame_mono = frame.t if frame is not None and self.camera.is_stream else None
         self.emit(event)
         self.stats.events += 1
+        # One line per event; the fields are structured (JSON keys with --log-format json).
         log.info(
-            "camera %s: %s %s (%.2f, agreement %.2f, %d/%d frames) vehicle %s",
-            self.camera.id, kind, fused.text, fused.confidence, fused.agreement,
-            fused.agreeing, passage.frames_read, passage.vehicle_id,
+            "%s", kind,
+            extra={
+                "camera": self.camera.id, "plate": fused.text, "confidence": round(fused.confidence, 3),
+                "agreement": round(fused.agreement, 3), "agreeing": fused.agreeing,
+                "frames": passage.frames_read, "vehicle_id": passage.vehicle_id,
+                "list": event.list_match.name,
+            },
         )  # fmt: skip

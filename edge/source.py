@@ -131,7 +131,8 @@ class FrameSource:
             return
         self.state, self.reason = state, reason
         level = logging.INFO if state == "streaming" else logging.WARNING
-        log.log(level, "camera %s: %s%s", self.camera.id, state, f" ({reason})" if reason else "")
+        extra = {"camera": self.camera.id} | ({"reason": reason} if reason else {})
+        log.log(level, "camera %s", state, extra=extra)
         if self.on_state is not None:
             try:
                 self.on_state(CameraState(self.camera.id, state, now(), self.stats.fps or None, reason))

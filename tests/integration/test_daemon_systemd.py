@@ -77,7 +77,7 @@ def test_ready_after_first_frame_then_watchdog_pings_and_status(
         with Daemon(config, env=env) as daemon:
             assert notify.wait("READY=1", timeout=60), daemon.log()
             ready_at = notify.lines("READY=1")[0][0]
-            assert "camera entry: streaming" in daemon.log(200)  # the first frame came before READY
+            assert "camera streaming camera=entry" in daemon.log(200)  # the first frame came before READY
             time.sleep(4)
             pings = [t for t, _ in notify.lines("WATCHDOG=1") if t > ready_at]
             assert len(pings) >= 3, notify.received  # every ~1 s (half of WatchdogSec=2)
