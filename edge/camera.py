@@ -26,11 +26,11 @@ import numpy as np
 from edge.config import CameraConfig, RecognitionConfig
 from edge.detector import Detection, PlateDetector, PlateReadingEngine, read_candidates
 from edge.engine import PlateRead
-from edge.events import VehicleEvent, now
+from edge.events import EventType, VehicleEvent, now
 from edge.lists import PlateLists
 from edge.metrics import Metrics
 from edge.motion import MotionGate, roi_mask
-from edge.passage import EventType, Passage, PassageJudge
+from edge.passage import Passage, PassageJudge
 from edge.quality import crop_quality
 from edge.snapshots import SnapshotStore
 from edge.source import Frame, FrameSource
@@ -248,10 +248,8 @@ class CameraWorker:
         )  # fmt: skip
 
     def _publish(self, kind: EventType, passage: Passage, track: Track, frame: Frame | None) -> None:
-        fused = passage.published or passage.fused
-        assert fused is not None
         ts = frame.wall if frame is not None else now()
-        event = self.judge.event(kind, passage, track, ts, self.lists.lookup(fused.text))
+        event = self.judge.event(kind, passage, track, ts, self.lists)
         # For latency measurement (benchmarks/latency.py): the arrival time of the frame that made this
         # event, read by an `on_event` hook, which runs in this thread right after `emit` stores it.
         self.stats.event_frame_mono = frame.t if frame is not None and self.camera.is_stream else None
@@ -261,9 +259,13 @@ class CameraWorker:
         log.info(
             "%s", kind,
             extra={
-                "camera": self.camera.id, "plate": fused.text, "confidence": round(fused.confidence, 3),
-                "agreement": round(fused.agreement, 3), "agreeing": fused.agreeing,
-                "frames": passage.frames_read, "vehicle_id": passage.vehicle_id,
+                "camera": self.camera.id,
+                "plate": event.plate.text,
+                "confidence": round(event.plate.confidence, 3),
+                "agreement": round(event.evidence.agreement, 3),
+                "agreeing": passage.answer.agreeing if passage.answer else 0,
+                "frames": passage.frames_seen,
+                "vehicle_id": passage.vehicle_id,
                 "list": event.list_match.name,
             },
         )  # fmt: skip

@@ -41,11 +41,11 @@ class Observation:
 
 @dataclass(frozen=True)
 class FusedRead:
-    """The fused plate: text, calibrated-ish confidence and how much the frames agreed."""
+    """The fused plate: its text (always grammatical), a calibrated-ish confidence, and how much the
+    frames agreed."""
 
     text: str
     confidence: float
-    valid: bool
     kind: str
     agreement: float  # weighted share of valid reads that say exactly `text` (0..1)
     agreeing: int  # reads equal to `text`
@@ -105,6 +105,7 @@ def fuse(observations: Sequence[Observation]) -> FusedRead | None:
     valid = [o for o in observations if o.read.valid and o.quality > 0]
     if not valid:
         return None
+    weight = sum(o.quality for o in valid)
     voted, shares = _vote(valid)
     if is_valid(voted):
         text = voted
@@ -112,12 +113,10 @@ def fuse(observations: Sequence[Observation]) -> FusedRead | None:
         candidates = {o.read.text for o in valid}
         text = max(sorted(candidates), key=lambda t: _support(t, valid))
         shares = [1.0] * len(text)
-        total = sum(o.quality for o in valid)
         for pos in range(1, len(text) + 1):
             same = sum(o.quality for o in valid if o.read.text[-pos:][:1] == text[-pos])
-            shares[-pos] = same / total if total > 0 else 0.0
+            shares[-pos] = same / weight if weight > 0 else 0.0
     agreeing = [o for o in valid if o.read.text == text]
-    weight = sum(o.quality for o in valid)
     agreement = sum(o.quality for o in agreeing) / weight if weight > 0 else 0.0
     if agreeing:
         misses = sorted(max(0.0, 1.0 - o.read.confidence) for o in agreeing)
@@ -135,7 +134,6 @@ def fuse(observations: Sequence[Observation]) -> FusedRead | None:
     return FusedRead(
         text=text,
         confidence=float(confidence),
-        valid=True,
         kind=plate_kind(text, colour),
         agreement=float(agreement),
         agreeing=len(agreeing),

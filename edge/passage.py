@@ -19,16 +19,16 @@ are fused (`edge.fusion`). `PassageJudge` decides, per camera:
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
 
 import numpy as np
 
 from edge.config import CameraConfig, RecognitionConfig
 from edge.engine import PlateRead
-from edge.events import Area, Evidence, ListMatch, PlateInfo, VehicleEvent
+from edge.events import Area, Direction, EventType, Evidence, PlateInfo, VehicleEvent
 from edge.fusion import FusedRead, Observation, fuse
+from edge.lists import PlateLists
 from edge.plate import split_two_line
 from edge.quality import BestK, Quality
 from edge.tracker import Track
@@ -37,8 +37,6 @@ from edge.tracker import Track
 STOP_SPEED = 0.4
 #: ... for at least this long.
 STOP_S = 0.8
-
-EventType = Literal["plate.read", "plate.updated", "vehicle.left"]
 
 
 @dataclass(frozen=True)
@@ -60,8 +58,7 @@ class Passage:
     first_seen: datetime
     last_seen: datetime
     best: BestK[Sighting]
-    frames_seen: int = 0
-    frames_read: int = 0
+    frames_seen: int = 0  # every sighting is read, so this is also the event's frames_read
     published: FusedRead | None = None  # the read last published (plate.read / plate.updated)
     duplicate: bool = False
     stopped_since: float | None = None
@@ -81,16 +78,19 @@ class Passage:
             self.stopped_since = t if self.stopped_since is None else self.stopped_since
         else:
             self.stopped_since = None
-        self.frames_read += 1
         if not read.valid:
             return False
         sighting = Sighting(Observation(read, quality.score, t), quality, wall, image)
         kept = self.best.offer(quality.score, sighting)
         if kept:
             self.fused = fuse([s.observation for s in self.best])
-            if self.fused is not None:
-                self.fused = replace(self.fused, frames_read=self.frames_read)
         return kept
+
+    @property
+    def answer(self) -> FusedRead | None:
+        """The read events carry: what was published (the barrier acted on it) unless there is none yet,
+        then the latest fused read."""
+        return self.published or self.fused
 
     def stopped(self, t: float) -> bool:
         return self.stopped_since is not None and t - self.stopped_since >= STOP_S
@@ -159,7 +159,7 @@ class PassageJudge:
         for text in [k for k, seen in self.recent.items() if t - seen > window]:
             del self.recent[text]
 
-    def direction(self, track: Track) -> Literal["entry", "exit"] | None:
+    def direction(self, track: Track) -> Direction | None:
         if self.camera.direction is not None:
             return self.camera.direction
         towards = self.camera.approaching_is
@@ -175,11 +175,10 @@ class PassageJudge:
         passage: Passage,
         track: Track,
         ts: datetime,
-        list_match: ListMatch,
+        lists: PlateLists,
     ) -> VehicleEvent:
-        """The event for ``passage`` now (uses the published read, else the final fused read)."""
-        # What the barrier acted on stays the answer unless updated.
-        fused = passage.published or passage.fused
+        """The event for ``passage`` now, carrying `Passage.answer` and its allow/deny list match."""
+        fused = passage.answer
         assert fused is not None
         best = passage.best_sighting()
         assert best is not None
@@ -195,12 +194,12 @@ class PassageJudge:
             plate=plate_info(fused, best.observation.read),
             evidence=Evidence(
                 frames_seen=passage.frames_seen,
-                frames_read=passage.frames_read,
+                frames_read=passage.frames_seen,
                 agreement=fused.agreement,
                 best_frame_ts=best.wall,
                 sharpness=best.quality.sharpness,
             ),
-            list_match=list_match,
+            list_match=lists.lookup(fused.text),
             snapshot=passage.snapshot,
         )
 
@@ -228,7 +227,7 @@ def plate_info(fused: FusedRead, read: PlateRead) -> PlateInfo:
     return PlateInfo(
         text=fused.text,
         confidence=fused.confidence,
-        valid=fused.valid,
+        valid=True,  # fusion only ever answers a grammatical plate
         kind=fused.kind,
         box=quad,  # type: ignore[arg-type]
         areas=areas,

@@ -1,7 +1,8 @@
 """The camera worker's loop with scripted detections and reads: events, ROI, plate height, no leaks.
 
-Models are injected through the `PlateDetector` / `PlateReadingEngine` Protocols (the real ones are
-covered by the integration tests); frames are handed to `process` directly, without a decoder.
+The detector is scripted and the engine is the real `Engine` on the shared fakes (the plate fills the
+candidate box, every area reads 12가3456); the real models are covered by the integration tests. Frames
+are handed to `process` directly, without a decoder.
 """
 
 from __future__ import annotations
@@ -14,10 +15,10 @@ import pytest
 from edge.camera import CameraWorker
 from edge.config_schema import CameraConfig, RecognitionConfig
 from edge.detector import Detection
-from edge.engine import AreaRead, PlateRead
+from edge.engine import Engine
 from edge.events import VehicleEvent
-from edge.plate import is_valid
 from edge.source import Frame
+from tests.support.fakes import FakeLocator, FakeReader
 
 T0 = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 Box = tuple[int, int, int, int]
@@ -36,20 +37,6 @@ class ScriptedDetector:
         return [Detection(b, 0.9) for b in boxes]
 
 
-class FixedEngine:
-    def __init__(self, text: str = "12가3456") -> None:
-        self.text = text
-
-    def read_plate(self, image: np.ndarray, box: Box | None = None) -> PlateRead:
-        assert box is not None
-        x1, y1, x2, y2 = (float(v) for v in box)
-        quad = ((x1, y1), (x2, y1), (x2, y2), (x1, y2))
-        area = AreaRead(quad, self.text, 0.97, tuple((c, 0.97) for c in self.text), "single")
-        return PlateRead(
-            self.text, 0.97, is_valid(self.text), "private", "white", quad, False, (area,), self.text
-        )
-
-
 class NoSource:
     idle = False
 
@@ -64,7 +51,7 @@ def run(script: list[list[Box]], camera: dict[str, object] | None = None, tail_s
     events: list[VehicleEvent] = []
     worker = CameraWorker(
         "gate-1", cam, RecognitionConfig(confirm_frames=3), NoSource(),  # type: ignore[arg-type]
-        ScriptedDetector(script), FixedEngine(), events.append,
+        ScriptedDetector(script), Engine(FakeLocator(), FakeReader()), events.append,
     )  # fmt: skip
     image = textured_frame()
     n = len(script) + int(tail_s / 0.1)

@@ -9,6 +9,7 @@ import pytest
 
 from edge.config_schema import CameraConfig, RecognitionConfig
 from edge.events import NO_LIST_MATCH
+from edge.lists import PlateList, PlateLists
 from edge.passage import STOP_S, Passage, PassageJudge
 from edge.quality import Quality
 from edge.tracker import Track
@@ -118,8 +119,11 @@ def test_event_carries_the_evidence_and_fused_plate() -> None:
     judge, track, passage = setup(confirm=2)
     for i in range(3):
         see(judge, track, passage, "12가3456", 0.2 * i)
-    event = judge.event("plate.read", passage, track, T0, NO_LIST_MATCH)
+    event = judge.event("plate.read", passage, track, T0, PlateLists([]))
     d = event.to_dict()
     assert d["plate"]["text"] == "12가3456" and d["direction"] == "entry"
     assert d["evidence"]["frames_seen"] == 3 and d["evidence"]["agreement"] == 1.0
     assert d["vehicle_id"] == passage.vehicle_id
+    assert event.list_match == NO_LIST_MATCH
+    denied = judge.event("plate.read", passage, track, T0, PlateLists([PlateList("deny", ("12가3456",), 0)]))
+    assert denied.to_dict()["list"] == {"name": "deny", "matched": "12가3456", "distance": 0.0}
