@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from edge.detector import Detection, PlateDetector, confirm_candidates
+from edge.detector import Detection, PlateDetector, box_iou, confirm_candidates
 from edge.evaluate import Row, read_manifest
 from edge.imageio import ImageError, read_image
 from edge.plate import strip_region
@@ -55,14 +55,6 @@ def frames_of(rows: Iterable[Row]) -> list[Frame]:
         if r.text or r.box is not None:
             f.plates.append(r)
     return list(out.values())
-
-
-def box_iou(a: Box, b: Box) -> float:
-    iw = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
-    ih = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    inter = iw * ih
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return inter / union if union > 0 else 0.0
 
 
 def as_box(b: Sequence[float]) -> Box:

@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from edge.detector import Detection
-from edge.eval_scenes import box_iou, covers, detection_box, frames_of, match, quad_box
+from edge.detector import Detection, box_iou
+from edge.eval_scenes import covers, detection_box, frames_of, match, quad_box
 from edge.evaluate import read_manifest
 
 
