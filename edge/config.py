@@ -18,39 +18,11 @@ import yaml
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
-from edge.config_schema import (
-    Backoff,
-    CameraConfig,
-    Config,
-    HttpConfig,
-    ListsConfig,
-    LoggingConfig,
-    MotionConfig,
-    MqttConfig,
-    PlateListConfig,
-    RecognitionConfig,
-    StorageConfig,
-    TlsConfig,
-)
+from edge import config_schema
+from edge.config_schema import *  # noqa: F403  (re-exported: callers need one import)
+from edge.config_schema import Config, PlateListConfig
 
-__all__ = [
-    "Backoff",
-    "CameraConfig",
-    "Config",
-    "ConfigError",
-    "HttpConfig",
-    "ListsConfig",
-    "LoggingConfig",
-    "MotionConfig",
-    "MqttConfig",
-    "PlateListConfig",
-    "Problem",
-    "RecognitionConfig",
-    "StorageConfig",
-    "TlsConfig",
-    "load_config",
-    "validate_files",
-]
+__all__ = [*config_schema.__all__, "ConfigError", "Problem", "load_config", "validate_files"]
 
 Loc = tuple[str | int, ...]
 

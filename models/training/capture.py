@@ -132,6 +132,16 @@ def capture(
     plate: np.ndarray, rng: np.random.Generator, two_line: bool, char_h: float
 ) -> tuple[np.ndarray, np.ndarray]:
     """Film a plate texture (uint8 RGB). Returns (image BGR uint8, plate quad (4, 2) float32)."""
+    scene, quad = mount(plate, rng, two_line, char_h)
+    return degrade(scene, rng, quad, char_h), quad
+
+
+def mount(
+    plate: np.ndarray, rng: np.random.Generator, two_line: bool, char_h: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """The geometric half of `capture`: the weathered plate on a car, seen in perspective, before light,
+    optics, sensor and codec. Returns (image RGB float32, plate quad). `degrade` does the rest; the two
+    are split so the synthesizer can compare a sample before and after degradation (`legibility`)."""
     plate = weather_plate(plate, rng)
     ph, pw = plate.shape[:2]
     mx, my = int(pw * rng.uniform(0.3, 0.8)), int(ph * rng.uniform(0.6, 1.4))
@@ -173,10 +183,11 @@ def capture(
         scene, shift @ hom, (out_w, out_h), flags=cv2.INTER_AREA, borderMode=cv2.BORDER_REFLECT
     )
     quad = quad - lo.astype(np.float32)
-    return _photometric(img, rng, quad, char_h), quad.astype(np.float32)
+    return img.astype(np.float32), quad.astype(np.float32)
 
 
-def _photometric(img: np.ndarray, rng: np.random.Generator, quad: np.ndarray, char_h: float) -> np.ndarray:
+def degrade(img: np.ndarray, rng: np.random.Generator, quad: np.ndarray, char_h: float) -> np.ndarray:
+    """The photometric half of `capture`: RGB float image in, camera-like BGR uint8 out."""
     img = img.astype(np.float32)
     h, w = img.shape[:2]
     if rng.random() < 0.15:  # night, IR illuminator: grey, retroreflective plate bright, rest dark

@@ -22,21 +22,39 @@ import numpy as np
 
 from edge.areas import cut_areas
 from edge.plate import CHARSET
-from models.training.capture import capture, render_scale, sample_char_height
+from models.training.capture import degrade, mount, render_scale, sample_char_height
+from models.training.legibility import MIN_LEGIBILITY, plate_legibility
 from models.training.plates import STYLES, PlateSpec, render_plate, sample_spec
 
 MAX_LABEL = 12
 
 
 def film(
-    rng: np.random.Generator, style: str | None = None
+    rng: np.random.Generator, style: str | None = None, min_legibility: float = MIN_LEGIBILITY
 ) -> tuple[PlateSpec, np.ndarray, np.ndarray, float]:
-    """One plate, filmed: (spec, image BGR, true quad, character height px)."""
+    """One plate, filmed: (spec, image BGR, true quad, character height px).
+
+    A draw whose degradations left a line illegible (`legibility`) is redrawn, degradations and all:
+    the plate text, size and geometry are kept, so the kind and size mix is unchanged.
+    """
+    spec, image, quad, char_h, _score = film_scored(rng, style, min_legibility)
+    return spec, image, quad, char_h
+
+
+def film_scored(
+    rng: np.random.Generator, style: str | None = None, min_legibility: float = MIN_LEGIBILITY
+) -> tuple[PlateSpec, np.ndarray, np.ndarray, float, float]:
+    """`film`, plus the legibility d' of the plate's least legible line."""
     spec = sample_spec(rng, style)
     char_h = sample_char_height(rng)
     plate = render_plate(spec, rng, render_scale(char_h, spec.two_line, STYLES[spec.style][1][1]))
-    image, quad = capture(plate, rng, spec.two_line, char_h)
-    return spec, image, quad, char_h
+    for _attempt in range(8):
+        scene, quad = mount(plate, rng, spec.two_line, char_h)
+        image = degrade(scene, rng, quad, char_h)
+        score = plate_legibility(scene, image, quad, spec.two_line)
+        if score >= min_legibility:
+            break
+    return spec, image, quad, char_h, score
 
 
 def detector_error(quad: np.ndarray, rng: np.random.Generator) -> np.ndarray:

@@ -13,7 +13,6 @@ import os
 import re
 import time
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -22,7 +21,7 @@ from tests.support.fixtures import MosquittoFactory, MqttClientFactory
 from tests.support.mosquitto import MOSQUITTO, MosquittoBroker, write_password_file
 from tests.support.mqtt import MqttProbe, MqttProbeError
 from tests.support.ports import free_port
-from tests.support.tls import CertPair, make_ca, make_cert
+from tests.support.tls import Pki, make_pki
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 
@@ -54,20 +53,9 @@ def render(text: str, replacements: Mapping[str, str | None]) -> str:
     return "\n".join(out) + "\n"
 
 
-@dataclass(frozen=True)
-class Pki:
-    ca: CertPair
-    server: CertPair
-    bridge_client: CertPair
-
-
 @pytest.fixture(scope="module")
 def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
-    folder = tmp_path_factory.mktemp("pki")
-    ca = make_ca(folder)
-    return Pki(
-        ca, make_cert(ca, folder, "server", server=True), make_cert(ca, folder, "gate-1", server=False)
-    )
+    return make_pki(tmp_path_factory.mktemp("pki"))
 
 
 class GateBroker(MosquittoBroker):
@@ -248,8 +236,8 @@ def test_bridge_forwards_own_site_through_a_central_outage(
         {
             "address": f"address 127.0.0.1:{central_tls}",
             "bridge_cafile": f"bridge_cafile {pki.ca.cert}",
-            "bridge_certfile": f"bridge_certfile {pki.bridge_client.cert}",
-            "bridge_keyfile": f"bridge_keyfile {pki.bridge_client.key}",
+            "bridge_certfile": f"bridge_certfile {pki.client.cert}",
+            "bridge_keyfile": f"bridge_keyfile {pki.client.key}",
             "remote_password": f"remote_password {PASSWORDS['gate-1']}",
             "restart_timeout": "restart_timeout 1 2",  # reconnect fast in the test
         },

@@ -26,7 +26,7 @@ from tests.support.fixtures import MosquittoFactory, MqttClientFactory
 from tests.support.mosquitto import MosquittoBroker, write_password_file
 from tests.support.mqtt import MqttProbe, MqttProbeError
 from tests.support.ports import free_port
-from tests.support.tls import CertPair, make_ca, make_cert
+from tests.support.tls import Pki, make_pki
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
 
@@ -40,14 +40,6 @@ topic read #
 
 
 @dataclass(frozen=True)
-class Pki:
-    ca: CertPair
-    client: CertPair
-    server: CertPair
-    other_ca: CertPair  # signed nothing we use
-
-
-@dataclass(frozen=True)
 class SecureBroker:
     broker: MosquittoBroker
     tls_port: int
@@ -57,14 +49,7 @@ class SecureBroker:
 
 @pytest.fixture(scope="module")
 def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
-    folder = tmp_path_factory.mktemp("pki")
-    ca = make_ca(folder)
-    return Pki(
-        ca,
-        make_cert(ca, folder, "gate-1", server=False),
-        make_cert(ca, folder, "server", server=True),
-        make_ca(folder, "other-ca"),
-    )
+    return make_pki(tmp_path_factory.mktemp("pki"))
 
 
 @pytest.fixture

@@ -64,3 +64,24 @@ def make_cert(ca: CertPair, folder: Path, name: str, *, server: bool) -> CertPai
     _run("x509", "-req", "-in", csr, *signing, "-out", pair.cert)
     pair.key.chmod(0o600)
     return pair
+
+
+@dataclass(frozen=True)
+class Pki:
+    """A CA with a server certificate (127.0.0.1), a client certificate (``gate-1``), and a second CA that
+    signed nothing we use (for "untrusted" cases)."""
+
+    ca: CertPair
+    server: CertPair
+    client: CertPair
+    other_ca: CertPair
+
+
+def make_pki(folder: Path) -> Pki:
+    ca = make_ca(folder)
+    return Pki(
+        ca,
+        make_cert(ca, folder, "server", server=True),
+        make_cert(ca, folder, "gate-1", server=False),
+        make_ca(folder, "other-ca"),
+    )

@@ -1,0 +1,116 @@
+"""The synthesizer's legibility gate: lines wiped out by degradations are redrawn, hard ones are kept."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from edge.areas import READER_H, READER_W, area_quad, roles_for, to_gray, warp_area
+from models.training.capture import degrade, mount, render_scale
+from models.training.dataset import film, film_scored
+from models.training.legibility import MIN_LEGIBILITY, line_legibility, plate_legibility
+from models.training.plates import STYLES, render_plate, sample_spec
+
+
+def clean_line(seed: int = 0, style: str = "white7") -> np.ndarray:
+    """A reader-sized line of a plate, mounted but not degraded."""
+    rng = np.random.default_rng(seed)
+    spec = sample_spec(rng, style)
+    plate = render_plate(spec, rng, render_scale(40.0, spec.two_line, STYLES[style][1][1]))
+    scene, quad = mount(plate, rng, spec.two_line, 40.0)
+    gray = to_gray(cv2.cvtColor(np.clip(scene, 0, 255).astype(np.uint8), cv2.COLOR_RGB2BGR))
+    return warp_area(gray, area_quad(quad, roles_for(spec.two_line)[-1]))
+
+
+def saturate(line: np.ndarray) -> np.ndarray:
+    return np.clip(line.astype(np.float32) * 4 + 200, 0, 255).astype(np.uint8)
+
+
+def smear(line: np.ndarray) -> np.ndarray:
+    return cv2.GaussianBlur(line, (0, 0), 6.0)
+
+
+def gentle(line: np.ndarray) -> np.ndarray:
+    """What a reader must cope with: darker, lower contrast, a little blur and noise, a shading ramp."""
+    f = line.astype(np.float32) * 0.6 + 20
+    f = cv2.GaussianBlur(f, (0, 0), 0.8) * np.linspace(0.7, 1.1, READER_W)[None, :]
+    f += np.random.default_rng(1).normal(0, 4, f.shape)
+    return np.clip(f, 0, 255).astype(np.uint8)
+
+
+def blank(line: np.ndarray) -> np.ndarray:
+    return np.full_like(line, 255)
+
+
+@pytest.mark.parametrize(
+    ("damage", "legible"),
+    [
+        (lambda x: x, True),
+        (gentle, True),
+        (saturate, False),
+        (smear, False),
+        (blank, False),
+    ],
+    ids=["untouched", "gentle", "saturated", "smeared", "blank"],
+)
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_line_legibility_separates_wiped_out_from_hard(damage, legible: bool, seed: int) -> None:  # type: ignore[no-untyped-def]
+    line = clean_line(seed)
+    assert line.shape == (READER_H, READER_W)
+    score = line_legibility(line, damage(line))
+    assert (score >= MIN_LEGIBILITY) is legible, score
+
+
+def test_untouched_line_scores_one() -> None:
+    line = clean_line(3)
+    assert line_legibility(line, line) == pytest.approx(1.0)
+
+
+def test_flat_clean_line_is_not_legible() -> None:
+    flat = np.full((READER_H, READER_W), 128, np.uint8)
+    assert line_legibility(flat, flat) == 0.0
+
+
+@pytest.mark.parametrize("style", ["white7", "green_two"])
+def test_plate_legibility_is_its_worst_line(style: str) -> None:
+    rng = np.random.default_rng(4)
+    spec = sample_spec(rng, style)
+    plate = render_plate(spec, rng, render_scale(40.0, spec.two_line, STYLES[style][1][1]))
+    scene, quad = mount(plate, rng, spec.two_line, 40.0)
+    clean = cv2.cvtColor(np.clip(scene, 0, 255).astype(np.uint8), cv2.COLOR_RGB2BGR)
+    assert plate_legibility(scene, clean, quad, spec.two_line) == pytest.approx(1.0, abs=1e-3)
+    ruined = clean.copy()
+    # wipe the top line only (two-line) or the whole plate (single line): the plate is as bad as that
+    top = area_quad(quad, roles_for(spec.two_line)[0]).astype(np.int32)
+    cv2.fillConvexPoly(ruined, top, (255, 255, 255))
+    assert plate_legibility(scene, ruined, quad, spec.two_line) < MIN_LEGIBILITY
+
+
+def test_degrade_is_the_rest_of_capture() -> None:
+    rng = np.random.default_rng(6)
+    spec = sample_spec(rng, "ev")
+    plate = render_plate(spec, rng, 0.5)
+    scene, quad = mount(plate, rng, False, 30.0)
+    image = degrade(scene, rng, quad, 30.0)
+    assert scene.dtype == np.float32 and image.dtype == np.uint8
+    assert image.shape == scene.shape
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_filmed_plates_pass_the_gate(seed: int) -> None:
+    _spec, _image, _quad, _h, score = film_scored(np.random.default_rng(seed))
+    assert score >= MIN_LEGIBILITY
+
+
+def test_gate_redraws_a_bad_draw_with_the_same_plate() -> None:
+    """Find a seed whose first draw is illegible: the gated film keeps its text and size, not its pixels."""
+    for seed in range(400):
+        spec0, image0, _q0, h0, score0 = film_scored(np.random.default_rng(seed), min_legibility=0.0)
+        if score0 < MIN_LEGIBILITY:
+            break
+    else:
+        pytest.fail("no illegible first draw in 400 seeds: the gate is never exercised")
+    spec1, image1, _q1, h1 = film(np.random.default_rng(seed))
+    assert spec1 == spec0 and h1 == h0
+    assert image1.tobytes() != image0.tobytes()
