@@ -61,15 +61,20 @@ demo-images: sysdeps venv
 	@echo "demo: annotated images and analysis.json are in build/demo/"
 
 # --- models: rebuild every shipped model from scratch (CPU: about 2 hours; never run in CI) -----------
-READER_SEED ?= 1
+READER_SEED ?= 3
 READER_MINUTES ?= 80
-READER_PLATES ?= 170000
+READER_TUNE_MINUTES ?= 90
+READER_PLATES ?= 200000
 LOCATOR_SEED ?= 2
 LOCATOR_MINUTES ?= 35
 LOCATOR_PLATES ?= 30000
 TESTSET_SEED ?= 9001
 TESTSET_PLATES ?= 4500
-READER_CMD = $(PY) -m models.training.train_reader --data build/reader-data --minutes $(READER_MINUTES) --out models/reader.onnx --seed $(READER_SEED)
+CALIBSET_SEED ?= 9101
+CALIBSET_PLATES ?= 3000
+# two stages: from scratch (warm-up, plateau hold, decay), then a second cosine from a lower peak
+READER_CMD = $(PY) -m models.training.train_reader --data build/reader-data --minutes $(READER_MINUTES) --out models/reader.onnx --seed $(READER_SEED) \
+	&& $(PY) -m models.training.train_reader --data build/reader-data --minutes $(READER_TUNE_MINUTES) --out models/reader.onnx --seed $(READER_SEED) --init models/reader.pt --lr 1e-3
 DETECTOR_SEED ?= 3
 DETECTOR_MINUTES ?= 60
 DETECTOR_FRAMES ?= 10000
@@ -78,7 +83,7 @@ SCENES_N ?= 300
 DETECTOR_CMD = $(PY) -m models.training.train_detector --frames $(DETECTOR_FRAMES) --minutes $(DETECTOR_MINUTES) --out models/detector.onnx --seed $(DETECTOR_SEED)
 LOCATOR_CMD = $(PY) -m models.training.train_locator --plates $(LOCATOR_PLATES) --minutes $(LOCATOR_MINUTES) --out models/locator.onnx --seed $(LOCATOR_SEED)
 
-.PHONY: demo demo-images models reader-data testset reader locator detector scenes eval-scenes eval-synthetic contact-sheet
+.PHONY: demo demo-images models reader-data testset calibset reader locator detector scenes eval-scenes eval-synthetic contact-sheet
 
 ## reader-data: synthetic reader shards in build/reader-data (resumable)
 reader-data: venv
@@ -87,6 +92,10 @@ reader-data: venv
 ## testset: the fixed hard synthetic test set (seeded) in build/testset
 testset: venv
 	$(PY) -m models.training.dataset testset --out build/testset --plates $(TESTSET_PLATES) --seed $(TESTSET_SEED)
+
+## calibset: a second seeded set, only for calibrating the confidence (never scored)
+calibset: venv
+	$(PY) -m models.training.dataset testset --out build/calibset --plates $(CALIBSET_PLATES) --seed $(CALIBSET_SEED)
 
 reader: reader-data
 	$(READER_CMD)
@@ -112,9 +121,9 @@ eval-scenes: scenes
 		$(VENV)/bin/plate-edge eval --manifest build/scenes-test/manifest.csv --task e2e --backend $$b; \
 	done
 
-## eval-synthetic: calibrate the reader's confidence, then score it on the synthetic test set
-eval-synthetic: testset
-	$(PY) -m models.training.calibrate --manifest build/testset/manifest.csv
+## eval-synthetic: calibrate the reader's confidence on the calibration set, then score the test set
+eval-synthetic: testset calibset
+	$(PY) -m models.training.calibrate --manifest build/calibset/manifest.csv
 	$(VENV)/bin/plate-edge eval --manifest build/testset/manifest.csv --failures build/testset/failures.csv
 
 ## contact-sheet: a grid of synthetic samples next to what the reader sees, for comparing with real plates

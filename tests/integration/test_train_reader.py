@@ -1,0 +1,59 @@
+"""Reader training end to end in seconds: shards -> a few CTC steps -> ONNX the runtime can load.
+
+Not about accuracy (`plate-edge eval` on the synthetic test set scores the shipped model): this keeps
+the training command, the export contract (input, dynamic batch, 64 time steps, softmax output) and the
+shipped weights' architecture from drifting apart.
+"""
+
+from __future__ import annotations
+
+import shlex
+from pathlib import Path
+
+import numpy as np
+import onnxruntime as ort
+import pytest
+import torch
+
+from edge.areas import READER_H, READER_W
+from edge.plate import CHARSET
+from models.training import train_reader
+from models.training.dataset import _shard
+from models.training.reader_model import Reader
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
+
+MODELS = Path(__file__).resolve().parents[2] / "models"
+TIME_STEPS = 64
+
+
+def test_tiny_training_run_exports_a_loadable_reader(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    for seed in (1, 2):
+        _shard((seed, 6, str(data)))
+    out = tmp_path / "reader.onnx"
+    args = shlex.split("--minutes 0.03 --batch 8 --warmup 2 --log-every 3 --val-size 8 --threads 1")
+    rc = train_reader.main(["--data", str(data), "--out", str(out), *args])
+    assert rc == 0
+    log = capsys.readouterr().out
+    assert "val_exact=" in log and "samples/s" in log  # progress is logged as numbers
+    assert out.with_suffix(".pt").is_file()
+
+    session = ort.InferenceSession(str(out), providers=["CPUExecutionProvider"])
+    batch = np.random.default_rng(0).uniform(0, 255, (3, 1, READER_H, READER_W)).astype(np.float32)
+    (probs,) = session.run(None, {"image": batch})
+    assert probs.shape == (3, TIME_STEPS, len(CHARSET) + 1)
+    np.testing.assert_allclose(probs.sum(axis=-1), 1.0, atol=1e-4)
+
+
+def test_shipped_onnx_has_the_shape_of_the_network_in_the_code() -> None:
+    """A retrained network (other stride, other charset) must ship with its ONNX, or this fails."""
+    with torch.no_grad():
+        logits = Reader(len(CHARSET) + 1).eval()(torch.zeros(1, 1, READER_H, READER_W))
+    session = ort.InferenceSession(str(MODELS / "reader.onnx"), providers=["CPUExecutionProvider"])
+    (probs,) = session.run(None, {"image": np.zeros((2, 1, READER_H, READER_W), np.float32)})
+    assert logits.shape == (1, TIME_STEPS, len(CHARSET) + 1)
+    assert probs.shape == (2, *logits.shape[1:])
