@@ -188,7 +188,7 @@ def mount(
 
 def degrade(img: np.ndarray, rng: np.random.Generator, quad: np.ndarray, char_h: float) -> np.ndarray:
     """The photometric half of `capture`: RGB float image in, camera-like BGR uint8 out."""
-    img = img.astype(np.float32)
+    img = img.astype(np.float32)  # a copy: the caller keeps the clean image to score legibility
     h, w = img.shape[:2]
     if rng.random() < 0.15:  # night, IR illuminator: grey, retroreflective plate bright, rest dark
         g = img.mean(axis=2)

@@ -35,7 +35,8 @@ def film(
     """One plate, filmed: (spec, image BGR, true quad, character height px).
 
     A draw whose degradations left a line illegible (`legibility`) is redrawn, degradations and all:
-    the plate text, size and geometry are kept, so the kind and size mix is unchanged.
+    the plate text, size and geometry are kept, so the kind and size mix is unchanged. After 8 draws
+    the last is kept whatever its score, so a pathological plate cannot stall generation.
     """
     spec, image, quad, char_h, _score = film_scored(rng, style, min_legibility)
     return spec, image, quad, char_h
@@ -44,7 +45,7 @@ def film(
 def film_scored(
     rng: np.random.Generator, style: str | None = None, min_legibility: float = MIN_LEGIBILITY
 ) -> tuple[PlateSpec, np.ndarray, np.ndarray, float, float]:
-    """`film`, plus the legibility d' of the plate's least legible line."""
+    """`film`, plus the legibility score of the plate's least legible line."""
     spec = sample_spec(rng, style)
     char_h = sample_char_height(rng)
     plate = render_plate(spec, rng, render_scale(char_h, spec.two_line, STYLES[spec.style][1][1]))

@@ -52,7 +52,7 @@ def plate_legibility(
     clean_rgb: np.ndarray, degraded_bgr: np.ndarray, quad: np.ndarray, two_line: bool
 ) -> float:
     """The least legible line of a filmed plate, each line cut with the product's own area geometry."""
-    clean = to_gray(cv2.cvtColor(np.clip(clean_rgb, 0, 255).astype(np.uint8), cv2.COLOR_RGB2BGR))
+    clean = cv2.cvtColor(np.clip(clean_rgb, 0, 255).astype(np.uint8), cv2.COLOR_RGB2GRAY)
     degraded = to_gray(degraded_bgr)
     scores = []
     for role in roles_for(two_line):

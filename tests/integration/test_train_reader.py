@@ -2,7 +2,7 @@
 
 Not about accuracy (`plate-edge eval` on the synthetic test set scores the shipped model): this keeps
 the training command, the export contract (input, dynamic batch, 64 time steps, softmax output) and the
-shipped weights' architecture from drifting apart.
+shipped ONNX's output shape from drifting apart from the network in the code.
 """
 
 from __future__ import annotations
@@ -20,10 +20,10 @@ from edge.plate import CHARSET
 from models.training import train_reader
 from models.training.dataset import _shard
 from models.training.reader_model import Reader
+from tests.support.real_models import require_models
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 
-MODELS = Path(__file__).resolve().parents[2] / "models"
 TIME_STEPS = 64
 
 
@@ -53,7 +53,7 @@ def test_shipped_onnx_has_the_shape_of_the_network_in_the_code() -> None:
     """A retrained network (other stride, other charset) must ship with its ONNX, or this fails."""
     with torch.no_grad():
         logits = Reader(len(CHARSET) + 1).eval()(torch.zeros(1, 1, READER_H, READER_W))
-    session = ort.InferenceSession(str(MODELS / "reader.onnx"), providers=["CPUExecutionProvider"])
+    session = ort.InferenceSession(str(require_models() / "reader.onnx"), providers=["CPUExecutionProvider"])
     (probs,) = session.run(None, {"image": np.zeros((2, 1, READER_H, READER_W), np.float32)})
     assert logits.shape == (1, TIME_STEPS, len(CHARSET) + 1)
     assert probs.shape == (2, *logits.shape[1:])
