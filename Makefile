@@ -66,8 +66,11 @@ READER_MINUTES ?= 80
 READER_TUNE_MINUTES ?= 90
 READER_PLATES ?= 200000
 LOCATOR_SEED ?= 2
-LOCATOR_MINUTES ?= 35
+LOCATOR_MINUTES ?= 60
 LOCATOR_PLATES ?= 30000
+LOCATOR_TUNE_SEED ?= 4
+LOCATOR_TUNE_MINUTES ?= 35
+LOCATOR_TUNE_PLATES ?= 40000
 TESTSET_SEED ?= 9001
 TESTSET_PLATES ?= 4500
 CALIBSET_SEED ?= 9101
@@ -81,7 +84,9 @@ DETECTOR_FRAMES ?= 10000
 SCENES_SEED ?= 7001
 SCENES_N ?= 300
 DETECTOR_CMD = $(PY) -m models.training.train_detector --frames $(DETECTOR_FRAMES) --minutes $(DETECTOR_MINUTES) --out models/detector.onnx --seed $(DETECTOR_SEED)
-LOCATOR_CMD = $(PY) -m models.training.train_locator --plates $(LOCATOR_PLATES) --minutes $(LOCATOR_MINUTES) --out models/locator.onnx --seed $(LOCATOR_SEED)
+# two stages: then new data (seed 4, each plate also cut the way the locator's second look cuts it)
+LOCATOR_CMD = $(PY) -m models.training.train_locator --plates $(LOCATOR_PLATES) --minutes $(LOCATOR_MINUTES) --out models/locator.onnx --seed $(LOCATOR_SEED) \
+	&& $(PY) -m models.training.train_locator --plates $(LOCATOR_TUNE_PLATES) --minutes $(LOCATOR_TUNE_MINUTES) --out models/locator.onnx --seed $(LOCATOR_TUNE_SEED) --init models/locator.pt --lr 1e-3 --threads 2 --workers 2
 
 .PHONY: demo demo-images models reader-data testset calibset reader locator detector scenes eval-scenes eval-synthetic contact-sheet
 

@@ -4,6 +4,14 @@ A small CNN (`models/locator.onnx`, trained on synthetic crops) looks at a loose
 returns the four corners in crop-normalised coordinates plus P(two lines). Normalised coordinates make
 the answer independent of the crop's aspect ratio, so a detector box, a person's hand-made crop or a
 whole photo of a plate all work the same way. The layout is decided from pixels, never guessed from text.
+
+The locator looks twice. The first look sees the crop it is given, where the plate may fill a tenth of
+the 64 x 128 input or be cut at an edge; its corners are off by about 3.5 % of the plate's size. The
+second look sees a crop cut around the first answer with a fixed margin (`REFINE_PAD`), where the plate
+fills the input the same way every time, and the model is trained on crops made that way: the error
+halves (0.035 -> 0.019 on seeded plates), and exact reads of the seeded synthetic test set rise from
+0.889 to 0.920 with the same reader (true corners would give 0.938). It costs a second 0.3 ms inference
+per plate: cheap next to a character that a bad quad cut off, which no reader can recover.
 """
 
 from __future__ import annotations
@@ -17,6 +25,10 @@ import numpy as np
 from edge.runtime import DEFAULT_MODELS_DIR, Device, ModelError, create_session, load_manifest
 
 LOC_H, LOC_W = 64, 128
+
+#: Margin of the second look, as fractions of the first quad's bounding box (x, y) on each side. The
+#: locator is trained on crops made this way (`models.training.train_locator.refine_variant`).
+REFINE_PAD = (0.05, 0.15)
 
 
 @dataclass(frozen=True)
@@ -54,14 +66,23 @@ class OnnxLocator:
         self.input = self.session.get_inputs()[0].name
 
     def locate(self, image: np.ndarray, box: tuple[int, int, int, int] | None = None) -> PlateGeometry:
-        """Locate the plate in ``image`` (BGR or gray), or inside ``box`` (x1, y1, x2, y2) of it."""
-        x0, y0 = 0, 0
-        crop = image
-        if box is not None:
-            x0, y0, x1, y1 = box
-            crop = image[y0:y1, x0:x1]
-        if crop.ndim == 2:
-            crop = cv2.cvtColor(crop, cv2.COLOR_GRAY2BGR)
+        """Locate the plate in ``image`` (BGR or gray), or inside ``box`` (x1, y1, x2, y2) of it.
+
+        The second look may reach outside ``box``: a detector box that clips the plate's edge must not
+        clip the quad.
+        """
+        if image.ndim == 2:
+            image = cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
+        first = self.look(image, box or (0, 0, image.shape[1], image.shape[0]))
+        window = refine_window(first.quad, image.shape[:2])
+        return first if window is None else self.look(image, window)
+
+    def look(self, image: np.ndarray, box: tuple[int, int, int, int]) -> PlateGeometry:
+        """One pass of the model over ``box`` of a BGR ``image``; `locate` is two of these."""
+        # a box may stick out of the image (a padded detector box, a hand-made one): keep what is inside
+        x0, y0 = max(0, box[0]), max(0, box[1])
+        x1, y1 = min(image.shape[1], box[2]), min(image.shape[0], box[3])
+        crop = image[y0:y1, x0:x1]
         h, w = crop.shape[:2]
         if h < 4 or w < 4:
             raise ValueError(f"plate crop too small: {w}x{h}")
@@ -70,3 +91,19 @@ class OnnxLocator:
         quad = out[:8].reshape(4, 2) * np.array([w, h], np.float32) + np.array([x0, y0], np.float32)
         p = float(out[8])
         return PlateGeometry(order_quad(quad), p >= 0.5, p)
+
+
+def refine_window(quad: np.ndarray, shape: tuple[int, ...]) -> tuple[int, int, int, int] | None:
+    """The second look's crop (x1, y1, x2, y2) around ``quad``, inside an image of ``shape`` (h, w).
+
+    None when the first answer leaves nothing sensible to look at: a quad that is degenerate or lies
+    outside the image. The first answer then stands.
+    """
+    h, w = shape[:2]
+    lo, hi = quad.min(axis=0), quad.max(axis=0)
+    pad = np.array(REFINE_PAD) * (hi - lo)
+    x0, y0 = np.floor(np.maximum(lo - pad, 0)).astype(int)
+    x1, y1 = np.ceil(np.minimum(hi + pad, (w, h))).astype(int)
+    if x1 - x0 < 8 or y1 - y0 < 4:
+        return None
+    return int(x0), int(y0), int(x1), int(y1)

@@ -40,7 +40,8 @@ class ModelEntry:
     meta: dict[str, Any]
 
 
-def load_manifest(models_dir: Path = DEFAULT_MODELS_DIR) -> dict[str, ModelEntry]:
+def load_manifest(models_dir: Path | str = DEFAULT_MODELS_DIR) -> dict[str, ModelEntry]:
+    models_dir = Path(models_dir)
     path = models_dir / "manifest.json"
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))

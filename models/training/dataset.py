@@ -5,6 +5,8 @@ the reader's input size from a plate quad that is deliberately a little wrong (c
 tight), because at run time the quad comes from a detector, not from ground truth.
 
     python -m models.training.dataset shards --out build/reader-data --plates 120000 --seed 1
+    python -m models.training.dataset shards --out build/reader-tune --plates 60000 --seed 5 \
+        --focus 0.5 --locator models
     python -m models.training.dataset testset --out build/testset --plates 4500 --seed 9001
     python -m models.training.dataset sheet --out models/contact_sheet.png --seed 7
 """
@@ -15,12 +17,14 @@ import argparse
 import csv
 import multiprocessing as mp
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
 import numpy as np
 
 from edge.areas import cut_areas
+from edge.locator import OnnxLocator, PlateLocator
 from edge.plate import CHARSET
 from models.training.capture import degrade, mount, render_scale, sample_char_height
 from models.training.legibility import MIN_LEGIBILITY, plate_legibility
@@ -74,21 +78,54 @@ def encode(text: str) -> np.ndarray:
     return idx
 
 
-def _shard(args: tuple[int, int, str]) -> str:
-    seed, n, out = args
-    rng = np.random.default_rng(seed)
+#: Styles with a region name, the reader's weakest characters (small top lines, the stacked column).
+REGION_STYLES = ("green_two", "yellow_two", "yellow_long", "white_region")
+
+
+@dataclass(frozen=True)
+class ShardJob:
+    """One shard to write. ``focus``: share of plates drawn from `REGION_STYLES` (else the natural mix);
+    ``locator``: a models folder whose locator finds the quad for half the plates, so the reader learns
+    the errors of the quads it is given at run time (else every quad is `detector_error`'s)."""
+
+    seed: int
+    plates: int
+    out: str
+    focus: float = 0.0
+    locator: str | None = None
+
+
+def _run_quad(
+    locator: PlateLocator | None, image: np.ndarray, quad: np.ndarray, rng: np.random.Generator
+) -> np.ndarray:
+    """The quad the reader is trained to read from: the shipped locator's answer or a noisy true quad.
+
+    A locator answer off by more than a sixth of the plate's height at some corner is a miss the
+    reader could not read through (the label would be noise): the noisy true quad stands in."""
+    if locator is not None and rng.random() < 0.5:
+        found = locator.locate(image).quad
+        height = float(np.linalg.norm(quad[3] - quad[0]))
+        if np.linalg.norm(found - quad, axis=1).max() < height / 6:
+            return np.asarray(found, np.float32)
+    return detector_error(quad, rng)
+
+
+def _shard(job: ShardJob) -> str:
+    rng = np.random.default_rng(job.seed)
+    locator = OnnxLocator(job.locator, "cpu", threads=1) if job.locator else None
     images, labels, lengths, char_hs, kinds = [], [], [], [], []
-    for _ in range(n):
-        spec, image, quad, char_h = film(rng)
-        cuts = cut_areas(image, detector_error(quad, rng), spec.two_line)
+    for _ in range(job.plates):
+        style = str(rng.choice(REGION_STYLES)) if job.focus and rng.random() < job.focus else None
+        spec, image, quad, char_h = film(rng, style)
+        cuts = cut_areas(image, _run_quad(locator, image, quad, rng), spec.two_line)
         for cut, text in zip(cuts, spec.lines, strict=True):
             images.append(cut.pixels)
             labels.append(encode(text))
             lengths.append(len(text))
             char_hs.append(char_h * (0.55 if cut.role.value == "top" else 1.0))
             kinds.append(list(STYLES).index(spec.style))
-    path = Path(out) / f"shard-{seed}.npz"
-    tmp = Path(out) / f".tmp-{seed}.npz"  # renamed when complete: the trainer may be reading the folder
+    path = Path(job.out) / f"shard-{job.seed}.npz"
+    tmp = Path(job.out) / f".tmp-{job.seed}.npz"  # renamed when complete: the trainer may be reading
     np.savez(
         tmp,
         images=np.stack(images),
@@ -102,12 +139,19 @@ def _shard(args: tuple[int, int, str]) -> str:
 
 
 def make_shards(
-    out: Path, plates: int, seed: int, per_shard: int = 5000, workers: int = 2, start: int = 0
+    out: Path,
+    plates: int,
+    seed: int,
+    per_shard: int = 5000,
+    workers: int = 2,
+    start: int = 0,
+    focus: float = 0.0,
+    locator: Path | None = None,
 ) -> list[str]:
     """Shards ``start`` .. ``start + plates / per_shard`` of a seed; existing complete shards are kept."""
     out.mkdir(parents=True, exist_ok=True)
     jobs = [
-        (seed * 100_000 + i, per_shard, str(out))
+        ShardJob(seed * 100_000 + i, per_shard, str(out), focus, str(locator) if locator else None)
         for i in range(start, start + max(1, plates // per_shard))
         if not (out / f"shard-{seed * 100_000 + i}.npz").exists()
     ]
@@ -172,9 +216,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--ext", choices=["png", "jpg"], default="png", help="testset image format")
+    ap.add_argument("--focus", type=float, default=0.0, help="shards: share of region-name plates")
+    ap.add_argument("--locator", type=Path, help="shards: models folder whose locator cuts half the areas")
     a = ap.parse_args(argv)
     if a.what == "shards":
-        for p in make_shards(a.out, a.plates, a.seed, workers=a.workers):  # resumable: skips existing
+        shards = make_shards(a.out, a.plates, a.seed, workers=a.workers, focus=a.focus, locator=a.locator)
+        for p in shards:  # resumable: existing shards are skipped
             print(p, flush=True)
     elif a.what == "testset":
         print(make_testset(a.out, a.plates, a.seed, a.ext))

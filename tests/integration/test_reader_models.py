@@ -39,6 +39,11 @@ def test_manifest_matches_the_model_contract() -> None:
         assert entry.file.stat().st_size < 8 * 1024 * 1024  # "a few MB"
 
 
+def test_a_models_folder_may_be_named_by_a_string() -> None:
+    folder = require_models()
+    assert load_manifest(str(folder)).keys() == load_manifest(folder).keys()
+
+
 def test_reads_the_committed_samples(engine: Engine) -> None:
     rows = list(read_manifest(SAMPLES))
     assert len(rows) == 24

@@ -18,7 +18,7 @@ import torch
 from edge.areas import READER_H, READER_W
 from edge.plate import CHARSET
 from models.training import train_reader
-from models.training.dataset import _shard
+from models.training.dataset import ShardJob, _shard
 from models.training.reader_model import Reader
 from tests.support.real_models import require_models
 
@@ -33,7 +33,7 @@ def test_tiny_training_run_exports_a_loadable_reader(
     data = tmp_path / "data"
     data.mkdir()
     for seed in (1, 2):
-        _shard((seed, 6, str(data)))
+        _shard(ShardJob(seed, 6, str(data)))
     out = tmp_path / "reader.onnx"
     args = shlex.split("--minutes 0.03 --batch 8 --warmup 2 --log-every 3 --val-size 8 --threads 1")
     rc = train_reader.main(["--data", str(data), "--out", str(out), *args])

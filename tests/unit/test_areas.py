@@ -19,7 +19,7 @@ from edge.areas import (
     unit_to_image,
     warp_area,
 )
-from edge.locator import order_quad
+from edge.locator import REFINE_PAD, order_quad, refine_window
 from edge.plate import LineRole
 
 UNIT = np.array([[0, 0], [1, 0], [1, 1], [0, 1]], np.float32)
@@ -238,3 +238,46 @@ def test_order_quad_accepts_any_numeric_dtype(dtype: type[np.generic]) -> None:
     got = order_quad(shuffled)
     assert got.dtype == np.float32
     np.testing.assert_array_equal(got, RECT)
+
+
+# --- the locator's second look --------------------------------------------------------------------------
+
+PX, PY = REFINE_PAD
+
+
+@pytest.mark.parametrize(
+    ("name", "quad", "shape", "window"),
+    [
+        # RECT is 200 x 100 at (10, 20): the margin is REFINE_PAD of that on each side
+        ("inside", RECT, (400, 600), (10 - 200 * PX, 20 - 100 * PY, 210 + 200 * PX, 120 + 100 * PY)),
+        ("clipped at the top-left corner", corners(2, 3, 202, 103), (400, 600), (0, 0, 212, 118)),
+        ("clipped at the bottom-right", corners(500, 350, 600, 400), (400, 600), (495, 342, 600, 400)),
+        ("tilted: the bounding box of the corners", TRAPEZOID, (400, 600), (15, 0, 345, 171)),
+    ],
+)
+def test_refine_window_is_the_first_quads_box_with_a_margin(
+    name: str, quad: np.ndarray, shape: tuple[int, int], window: tuple[float, ...]
+) -> None:
+    got = refine_window(quad, shape)
+    assert got is not None
+    # floor on the near side, ceil on the far side: the window never loses a pixel of the margin
+    assert got == (
+        int(np.floor(window[0])),
+        int(np.floor(window[1])),
+        int(np.ceil(window[2])),
+        int(np.ceil(window[3])),
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "quad"),
+    [
+        ("a point", corners(50, 50, 50, 50)),
+        ("a vertical sliver", corners(50, 10, 53, 90)),
+        ("a horizontal sliver", corners(10, 50, 90, 51)),
+        ("left of the image", corners(-300, 10, -100, 60)),
+        ("below the image", corners(10, 500, 200, 560)),
+    ],
+)
+def test_refine_window_refuses_quads_with_nothing_to_look_at(name: str, quad: np.ndarray) -> None:
+    assert refine_window(quad, (400, 600)) is None

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from edge.areas import READER_H, READER_W, AreaCut, cut_areas
+from edge.locator import PlateGeometry
 from edge.plate import (
     CHARSET,
     DIGITS,
@@ -30,7 +31,16 @@ from edge.plate import (
     split_two_line,
 )
 from models.training.capture import capture, render_scale, sample_char_height
-from models.training.dataset import MAX_LABEL, _shard, detector_error, encode, film
+from models.training.dataset import (
+    MAX_LABEL,
+    REGION_STYLES,
+    ShardJob,
+    _run_quad,
+    _shard,
+    detector_error,
+    encode,
+    film,
+)
 from models.training.glyphs import DIGIT_FONTS, HANGUL_FONTS, LATIN_FONTS, available, fit_glyph, glyph_mask
 from models.training.plates import COLOUR_OF, STYLES, TWO_LINE_STYLES, PlateSpec, render_plate, sample_spec
 
@@ -325,7 +335,7 @@ def test_char_height_and_render_scale_ranges() -> None:
 
 
 def test_shard_contents(tmp_path: Path) -> None:
-    path = Path(_shard((123, 3, str(tmp_path))))
+    path = Path(_shard(ShardJob(123, 3, str(tmp_path))))
     assert path == tmp_path / "shard-123.npz"
     assert not list(tmp_path.glob(".tmp-*"))
     with np.load(path) as data:
@@ -339,6 +349,48 @@ def test_shard_contents(tmp_path: Path) -> None:
     assert all(any(line_is_valid(t, role) for role in LineRole) for t in texts)
     # the same seed writes the same shard
     (tmp_path / "again").mkdir()
-    again = Path(_shard((123, 3, str(tmp_path / "again"))))
+    again = Path(_shard(ShardJob(123, 3, str(tmp_path / "again"))))
     with np.load(path) as a, np.load(again) as b:
         assert all(np.array_equal(a[k], b[k]) for k in a.files)
+
+
+def test_a_focused_shard_holds_only_plates_with_region_names(tmp_path: Path) -> None:
+    path = Path(_shard(ShardJob(7, 12, str(tmp_path), focus=1.0)))
+    with np.load(path) as data:
+        styles = {list(STYLES)[i] for i in data["style"]}
+    assert styles <= set(REGION_STYLES)
+    assert len(styles) >= 2  # drawn among them, not one style
+
+
+class _FixedLocator:
+    """A locator that always answers the same quad."""
+
+    def __init__(self, quad: np.ndarray) -> None:
+        self.quad = quad
+
+    def locate(self, image: np.ndarray, box: tuple[int, int, int, int] | None = None) -> PlateGeometry:
+        return PlateGeometry(self.quad, False, 0.0)
+
+
+PLATE = np.array([[20, 30], [220, 30], [220, 80], [20, 80]], np.float32)  # 50 px high
+
+
+@pytest.mark.parametrize(
+    ("name", "answer", "share_used"),
+    [
+        ("no locator: always a noisy true quad", None, (0.0, 0.0)),
+        ("a close answer is used for half the plates", PLATE + 3.0, (0.4, 0.6)),
+        ("an answer a plate-height off is never used", PLATE + np.float32([0, 50]), (0.0, 0.0)),
+    ],
+)
+def test_training_quads_come_from_the_locator_only_when_it_found_the_plate(
+    name: str, answer: np.ndarray | None, share_used: tuple[float, float]
+) -> None:
+    rng = np.random.default_rng(5)
+    locator = None if answer is None else _FixedLocator(answer)
+    image = np.zeros((120, 240, 3), np.uint8)
+    quads = [_run_quad(locator, image, PLATE, rng) for _ in range(400)]
+    used = np.mean([answer is not None and np.array_equal(q, answer) for q in quads])
+    assert share_used[0] <= used <= share_used[1]
+    for q in quads:  # every quad, used or not, is near the plate
+        assert np.abs(q - PLATE).max() < 50
