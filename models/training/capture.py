@@ -174,9 +174,8 @@ def mount(
     )[0]
     quad = cv2.perspectiveTransform(src[None], hom)[0]
     # keep a window of 0.25..1.0 plate margins around the plate, not the whole scene
-    lo = quad.min(axis=0) - np.array([tw, th]) * rng.uniform(0.08, 0.6, 2)
-    hi = quad.max(axis=0) + np.array([tw, th]) * rng.uniform(0.08, 0.6, 2)
-    lo, hi = np.maximum(lo, corners.min(axis=0)), np.minimum(hi, corners.max(axis=0))
+    margin = np.array([tw, th]) * rng.uniform(0.08, 0.6, (2, 2))
+    lo, hi = plate_window(quad, corners, margin[0], margin[1])
     shift = np.array([[1, 0, -lo[0]], [0, 1, -lo[1]], [0, 0, 1]], np.float64)
     out_w, out_h = int(hi[0] - lo[0]) + 1, int(hi[1] - lo[1]) + 1
     img = cv2.warpPerspective(
@@ -184,6 +183,19 @@ def mount(
     )
     quad = quad - lo.astype(np.float32)
     return img.astype(np.float32), quad.astype(np.float32)
+
+
+def plate_window(
+    quad: np.ndarray, scene_corners: np.ndarray, before: np.ndarray, after: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The (lo, hi) corners of the filmed window: the plate's box grown by ``before`` / ``after`` (x, y).
+
+    The scene's projected corners bound the window, except under strong perspective, where a corner
+    crosses the horizon and lands on the wrong side: the plate itself always stays inside the window.
+    """
+    lo = np.maximum(quad.min(axis=0) - before, scene_corners.min(axis=0))
+    hi = np.minimum(quad.max(axis=0) + after, scene_corners.max(axis=0))
+    return np.minimum(lo, quad.min(axis=0)), np.maximum(hi, quad.max(axis=0))
 
 
 def degrade(img: np.ndarray, rng: np.random.Generator, quad: np.ndarray, char_h: float) -> np.ndarray:

@@ -30,7 +30,7 @@ from edge.plate import (
     plate_kind,
     split_two_line,
 )
-from models.training.capture import capture, render_scale, sample_char_height
+from models.training.capture import capture, plate_window, render_scale, sample_char_height
 from models.training.dataset import (
     MAX_LABEL,
     REGION_STYLES,
@@ -394,3 +394,36 @@ def test_training_quads_come_from_the_locator_only_when_it_found_the_plate(
     assert share_used[0] <= used <= share_used[1]
     for q in quads:  # every quad, used or not, is near the plate
         assert np.abs(q - PLATE).max() < 50
+
+
+QUAD = np.array([[100, 50], [300, 60], [300, 110], [100, 100]], np.float32)
+GROW = np.array([20.0, 10.0], np.float32)
+
+
+@pytest.mark.parametrize(
+    ("name", "scene", "window"),
+    [
+        (
+            "a large scene: the margins",
+            np.float32([[0, 0], [1000, 0], [1000, 600], [0, 600]]),
+            (80, 40, 320, 120),
+        ),
+        (
+            "the scene ends near the plate",
+            np.float32([[90, 45], [310, 45], [310, 115], [90, 115]]),
+            (90, 45, 310, 115),
+        ),
+        # strong perspective: a projected corner crossed the horizon, the scene's box lies left of the plate
+        (
+            "corners on the wrong side",
+            np.float32([[-900, -50], [-5, -50], [-5, 40], [-900, 40]]),
+            (80, 40, 300, 110),
+        ),
+    ],
+)
+def test_the_filmed_window_always_holds_the_whole_plate(
+    name: str, scene: np.ndarray, window: tuple[int, int, int, int]
+) -> None:
+    lo, hi = plate_window(QUAD, scene, GROW, GROW)
+    assert (*lo, *hi) == pytest.approx(window)
+    assert (lo <= QUAD.min(axis=0)).all() and (hi >= QUAD.max(axis=0)).all()
