@@ -65,6 +65,9 @@ READER_SEED ?= 3
 READER_MINUTES ?= 80
 READER_TUNE_MINUTES ?= 90
 READER_PLATES ?= 200000
+READER_TUNE_SEED ?= 5
+READER_TUNE_PLATES ?= 60000
+READER_FOCUS_MINUTES ?= 60
 LOCATOR_SEED ?= 2
 LOCATOR_MINUTES ?= 60
 LOCATOR_PLATES ?= 30000
@@ -75,9 +78,11 @@ TESTSET_SEED ?= 9001
 TESTSET_PLATES ?= 4500
 CALIBSET_SEED ?= 9101
 CALIBSET_PLATES ?= 3000
-# two stages: from scratch (warm-up, plateau hold, decay), then a second cosine from a lower peak
+# three stages: from scratch (warm-up, plateau hold, decay), a second cosine from a lower peak, then a
+# third on build/reader-tune (region-name plates oversampled, half the areas cut by the shipped locator)
 READER_CMD = $(PY) -m models.training.train_reader --data build/reader-data --minutes $(READER_MINUTES) --out models/reader.onnx --seed $(READER_SEED) \
-	&& $(PY) -m models.training.train_reader --data build/reader-data --minutes $(READER_TUNE_MINUTES) --out models/reader.onnx --seed $(READER_SEED) --init models/reader.pt --lr 1e-3
+	&& $(PY) -m models.training.train_reader --data build/reader-data --minutes $(READER_TUNE_MINUTES) --out models/reader.onnx --seed $(READER_SEED) --init models/reader.pt --lr 1e-3 \
+	&& $(PY) -m models.training.train_reader --data build/reader-tune --minutes $(READER_FOCUS_MINUTES) --out models/reader.onnx --seed $(READER_TUNE_SEED) --init models/reader.pt --lr 7e-4
 DETECTOR_SEED ?= 3
 DETECTOR_MINUTES ?= 60
 DETECTOR_FRAMES ?= 10000
@@ -88,11 +93,19 @@ DETECTOR_CMD = $(PY) -m models.training.train_detector --frames $(DETECTOR_FRAME
 LOCATOR_CMD = $(PY) -m models.training.train_locator --plates $(LOCATOR_PLATES) --minutes $(LOCATOR_MINUTES) --out models/locator.onnx --seed $(LOCATOR_SEED) \
 	&& $(PY) -m models.training.train_locator --plates $(LOCATOR_TUNE_PLATES) --minutes $(LOCATOR_TUNE_MINUTES) --out models/locator.onnx --seed $(LOCATOR_TUNE_SEED) --init models/locator.pt --lr 1e-3 --threads 2 --workers 2
 
-.PHONY: demo demo-images models reader-data testset calibset reader locator detector scenes eval-scenes eval-synthetic contact-sheet
+.PHONY: demo demo-images models reader-data reader-tune-data testset calibset reader locator detector scenes eval-scenes eval-synthetic contact-sheet
 
 ## reader-data: synthetic reader shards in build/reader-data (resumable)
 reader-data: venv
 	$(PY) -m models.training.dataset shards --out build/reader-data --plates $(READER_PLATES) --seed $(READER_SEED)
+
+## reader-tune-data: the third stage's data in build/reader-tune: 12 shards of reader-data (the first is
+##       the validation shard) and READER_TUNE_PLATES new plates, half with region names, half of them cut
+##       from the quads models/locator.onnx finds (so train the locator first)
+reader-tune-data: reader-data
+	@mkdir -p build/reader-tune
+	for i in $$(seq 0 11); do ln -sf ../reader-data/shard-$$(( $(READER_SEED) * 100000 + i )).npz build/reader-tune/; done
+	$(PY) -m models.training.dataset shards --out build/reader-tune --plates $(READER_TUNE_PLATES) --seed $(READER_TUNE_SEED) --focus 0.5 --locator models
 
 ## testset: the fixed hard synthetic test set (seeded) in build/testset
 testset: venv
@@ -102,9 +115,9 @@ testset: venv
 calibset: venv
 	$(PY) -m models.training.dataset testset --out build/calibset --plates $(CALIBSET_PLATES) --seed $(CALIBSET_SEED)
 
-reader: reader-data
+reader: reader-data reader-tune-data
 	$(READER_CMD)
-	$(PY) -m models.training.manifest reader models/reader.onnx --seed $(READER_SEED) --command "$(READER_CMD)"
+	$(PY) -m models.training.manifest reader models/reader.onnx --seed $(READER_TUNE_SEED) --command "$(READER_CMD)"
 
 locator: venv
 	$(LOCATOR_CMD)
@@ -136,7 +149,7 @@ contact-sheet: venv
 	$(PY) -m models.training.dataset sheet --out models/contact_sheet.png --seed 7
 
 ## models: everything above, in order
-models: reader locator detector eval-synthetic eval-scenes contact-sheet
+models: locator reader detector eval-synthetic eval-scenes contact-sheet
 
 ## clean: caches and build outputs (keeps .venv; `make distclean` removes it too)
 clean:
