@@ -10,8 +10,9 @@ the 64 x 128 input or be cut at an edge; its corners are off by about 3.5 % of t
 second look sees a crop cut around the first answer with a fixed margin (`REFINE_PAD`), where the plate
 fills the input the same way every time, and the model is trained on crops made that way: the error
 halves (0.035 -> 0.019 on seeded plates), and exact reads of the seeded synthetic test set rise from
-0.889 to 0.920 with the same reader (true corners would give 0.938). It costs a second 0.3 ms inference
-per plate: cheap next to a character that a bad quad cut off, which no reader can recover.
+0.896 (one look, previous model) to 0.922 with the same reader. It costs a second 0.3 ms inference per
+plate: cheap next to a character that a bad quad cut off, which no reader can recover. A box that clips
+the plate is recovered only in part (the second window is cut around a clipped first answer).
 """
 
 from __future__ import annotations
