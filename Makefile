@@ -60,7 +60,7 @@ demo-images: sysdeps venv
 	$(VENV)/bin/plate-edge analyze demo/ --json build/demo/analysis.json --draw build/demo/
 	@echo "demo: annotated images and analysis.json are in build/demo/"
 
-# --- models: rebuild every shipped model from scratch (CPU: about 2 hours; never run in CI) -----------
+# --- models: rebuild every shipped model from scratch (CPU: about 6 hours; never run in CI) -----------
 READER_SEED ?= 3
 READER_MINUTES ?= 80
 READER_TUNE_MINUTES ?= 90
