@@ -72,14 +72,12 @@ class OnnxLocator:
         The second look may reach outside ``box``: a detector box that clips the plate's edge must not
         clip the quad.
         """
-        if image.ndim == 2:
-            image = cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
         first = self.look(image, box or (0, 0, image.shape[1], image.shape[0]))
         window = refine_window(first.quad, image.shape[:2])
         return first if window is None else self.look(image, window)
 
     def look(self, image: np.ndarray, box: tuple[int, int, int, int]) -> PlateGeometry:
-        """One pass of the model over ``box`` of a BGR ``image``; `locate` is two of these."""
+        """One pass of the model over ``box`` of ``image`` (BGR or gray); `locate` is two of these."""
         # a box may stick out of the image (a padded detector box, a hand-made one): keep what is inside
         x0, y0 = max(0, box[0]), max(0, box[1])
         x1, y1 = min(image.shape[1], box[2]), min(image.shape[0], box[3])
@@ -87,6 +85,8 @@ class OnnxLocator:
         h, w = crop.shape[:2]
         if h < 4 or w < 4:
             raise ValueError(f"plate crop too small: {w}x{h}")
+        if crop.ndim == 2:  # the crop, not the frame: a gray frame may be large and is looked at twice
+            crop = cv2.cvtColor(crop, cv2.COLOR_GRAY2BGR)
         x = cv2.resize(crop, (LOC_W, LOC_H), interpolation=cv2.INTER_AREA).astype(np.float32)
         out = self.session.run(None, {self.input: x.transpose(2, 0, 1)[None]})[0][0]
         quad = out[:8].reshape(4, 2) * np.array([w, h], np.float32) + np.array([x0, y0], np.float32)
