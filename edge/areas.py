@@ -89,3 +89,17 @@ def cut_areas(image: np.ndarray, plate_quad: Quad, two_line: bool) -> list[AreaC
         q = area_quad(plate_quad, role)
         cuts.append(AreaCut(role, q, warp_area(gray, q)))
     return cuts
+
+
+#: The main characters' height as a share of the plate's height: long single-line plates carry ~80 mm
+#: digits on 110 mm, two-line plates ~85 mm bottom-line digits on 170 mm (the synthesizer's layout).
+MAIN_TEXT_SHARE: dict[bool, float] = {False: 0.74, True: 0.5}
+
+
+def text_height(plate_quad: Quad, two_line: bool) -> float:
+    """Estimated height in image pixels of a plate's main characters (two-line: the large bottom line;
+    the top line is about half of it). The mean of the quad's left and right edges, so a plate seen at
+    an angle counts at its middle. An estimate from the layout, not a measurement of the glyphs."""
+    q = np.asarray(plate_quad, np.float64)
+    height = (np.linalg.norm(q[3] - q[0]) + np.linalg.norm(q[2] - q[1])) / 2
+    return float(height * MAIN_TEXT_SHARE[two_line])

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from edge.areas import text_height
 from edge.imageio import ImageError, read_image
 from edge.plate import plate_kind, strip_region
 
@@ -87,6 +88,34 @@ def expand_box(
     return (max(0, int(x1 - mx)), max(0, int(y1 - my)), min(w, int(x2 + mx) + 1), min(h, int(y2 + my) + 1))
 
 
+#: Upper edges (px) of the character-height bins of the size table; the last bin is open.
+SIZE_BINS = (20, 30, 45)
+
+
+def size_bin(height: float) -> str:
+    """The size-table label of a main character height in pixels: ``<20``, ``20-30``, ``30-45``, ``45+``."""
+    lo = 0
+    for hi in SIZE_BINS:
+        if height < hi:
+            return f"<{hi}" if lo == 0 else f"{lo}-{hi}"
+        lo = hi
+    return f"{lo}+"
+
+
+def size_table(cells: dict[tuple[str, str], list[int]]) -> list[str]:
+    """Lines of the exact-by-size table: a row per character-height bin, one-line and two-line plates
+    side by side (``cells[(bin, layout)] = [n, exact]``); an empty cell prints ``-``."""
+    labels = [size_bin(lo) for lo in (0, *SIZE_BINS)]
+    lines = [f"{'char height':<12}{'one-line n':>12}{'exact':>8}{'two-line n':>12}{'exact':>8}"]
+    for label in labels:
+        row = f"{label + ' px':<12}"
+        for layout in ("one-line", "two-line"):
+            n, hit = cells.get((label, layout), (0, 0))
+            row += f"{n:>12}{hit / n:>8.3f}" if n else f"{0:>12}{'-':>8}"
+        lines.append(row)
+    return lines
+
+
 def eval_ocr(manifest: Path, failures: Path | None, models_dir: Path | None, device: str) -> int:
     from edge.engine import Engine
     from edge.runtime import DEFAULT_MODELS_DIR
@@ -95,11 +124,12 @@ def eval_ocr(manifest: Path, failures: Path | None, models_dir: Path | None, dev
     n = exact = exact_nr = 0
     edits = chars = 0
     per_kind: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    per_size: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
     bad: list[list[str]] = []
     t_total = 0.0
     for row in read_manifest(manifest):
         n += 1
-        read, conf, two, err = "", 0.0, "", ""
+        read, conf, two, err, height = "", 0.0, "", "", None
         try:
             image = read_image(row.path, strict=False, max_bytes=None).image
             box = expand_box(row.box, image.shape[1], image.shape[0]) if row.box else None
@@ -107,6 +137,7 @@ def eval_ocr(manifest: Path, failures: Path | None, models_dir: Path | None, dev
             plate = engine.read_plate(image, box)
             t_total += time.perf_counter() - t0
             read, conf, two = plate.text, plate.confidence, str(plate.two_line)
+            height = text_height(plate.quad, plate.two_line)
         except (ImageError, ValueError) as e:
             err = str(e)
         ok = read == row.text
@@ -117,21 +148,27 @@ def eval_ocr(manifest: Path, failures: Path | None, models_dir: Path | None, dev
         k = plate_kind(row.text)
         per_kind[k][0] += 1
         per_kind[k][1] += ok
+        if height is not None:  # as the locator measured it: the same on a real set with no truth quad
+            cell = per_size[(size_bin(height), "two-line" if two == "True" else "one-line")]
+            cell[0] += 1
+            cell[1] += ok
         if not ok:
-            bad.append([row.name, row.text, read, f"{conf:.3f}", two, k, err])
+            h = "" if height is None else f"{height:.1f}"
+            bad.append([row.name, row.text, read, f"{conf:.3f}", two, k, err, h])
     if n == 0:
         print("manifest has no rows")
         return 2
     print(f"{'kind':<12}{'n':>7}{'exact':>9}")
     for k, (cnt, hit) in sorted(per_kind.items()):
         print(f"{k:<12}{cnt:>7}{hit / cnt:>9.3f}")
+    print("\n".join(size_table(per_size)))
     print(f"exact ignoring region prefix: {exact_nr / n:.3f}")
     print(f"mean engine time per crop: {1e3 * t_total / n:.1f} ms")
     if failures is not None:
         failures.parent.mkdir(parents=True, exist_ok=True)
         with failures.open("w", newline="", encoding="utf-8") as f:
             w = csv.writer(f)
-            w.writerow(["file", "truth", "read", "confidence", "two_line", "kind", "error"])
+            w.writerow(["file", "truth", "read", "confidence", "two_line", "kind", "error", "char_height_px"])
             w.writerows(bad)
         print(f"failures: {len(bad)} rows in {failures}")
     print(f"exact={exact / n:.3f} cer={edits / chars:.3f} n={n}")

@@ -94,6 +94,11 @@ def test_eval_cli_prints_the_contract_line_and_failures(tmp_path: Path) -> None:
         rows = list(csv.DictReader(f))
     assert len(rows) == round((1 - float(m.group(1))) * 24)
     assert all(r["truth"] != r["read"] for r in rows)
+    assert all(float(r["char_height_px"]) > 0 for r in rows)  # every sample was located
+    # the size table accounts for every crop, split by the layout the locator saw
+    sizes = [line.split() for line in out.stdout.splitlines() if re.match(r"(<20|20-30|30-45|45\+) px", line)]
+    assert len(sizes) == 4
+    assert sum(int(r[2]) + int(r[4]) for r in sizes) == 24
 
 
 def test_eval_reports_bad_manifest(tmp_path: Path) -> None:

@@ -15,6 +15,7 @@ from edge.areas import (
     area_quad,
     cut_areas,
     roles_for,
+    text_height,
     to_gray,
     unit_to_image,
     warp_area,
@@ -281,3 +282,25 @@ def test_refine_window_is_the_first_quads_box_with_a_margin(
 )
 def test_refine_window_refuses_quads_with_nothing_to_look_at(name: str, quad: np.ndarray) -> None:
     assert refine_window(quad, (400, 600)) is None
+
+
+@pytest.mark.parametrize(
+    ("quad", "two_line", "expected"),
+    [
+        (RECT, False, 74.0),  # 100 px plate, 0.74 of it
+        (RECT, True, 50.0),  # two-line: the bottom line, half the plate
+        (TRAPEZOID, False, 0.74 * (70 + 140) / 2),  # the middle of a plate seen at an angle
+        (RECT * 0.2, False, 14.8),  # scales with the plate
+    ],
+)
+def test_text_height_is_the_main_line_at_the_plate_middle(
+    quad: np.ndarray, two_line: bool, expected: float
+) -> None:
+    assert text_height(quad, two_line) == pytest.approx(expected)
+
+
+def test_text_height_does_not_depend_on_rotation() -> None:
+    centre = RECT.mean(axis=0)
+    rot = cv2.getRotationMatrix2D((float(centre[0]), float(centre[1])), 30, 1.0)
+    turned = cv2.transform(RECT[None], rot)[0]
+    assert text_height(turned, False) == pytest.approx(text_height(RECT, False), rel=1e-4)
