@@ -52,8 +52,8 @@ def test_reads_the_committed_samples(engine: Engine) -> None:
     # The samples are fixed draws from the hard synthetic distribution (blur, IR, 15 px characters, five
     # of them with region names a few pixels tall) and the result is deterministic. Reader v1 read 19 of
     # 24, v2 17, v3 with the two-look locator 19 again, v4 20 (v4 reads 0.928 of the 4,500-plate test
-    # set, v3 0.925, v2 with the one-look locator 0.896). 24 plates are a smoke test, not a measure: this fails on a model
-    # that reads markedly less than the shipped one, not on noise.
+    # set, v3 0.925, v2 with the one-look locator 0.896). 24 plates are a smoke test, not a measure:
+    # this fails on a model that reads markedly less than the shipped one, not on noise.
     assert sum(right) >= 17, [(r.text, p.text) for p, r in zip(reads, rows, strict=True)]
     for p in reads:
         assert p.valid == is_valid(p.text)
