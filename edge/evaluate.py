@@ -129,7 +129,9 @@ def eval_ocr(manifest: Path, failures: Path | None, models_dir: Path | None, dev
     t_total = 0.0
     for row in read_manifest(manifest):
         n += 1
-        read, conf, two, err, height = "", 0.0, "", "", None
+        read, conf, two, err = "", 0.0, "", ""
+        size_key: tuple[str, str] | None = None  # (height bin, layout), once the locator found a plate
+        height = ""
         try:
             image = read_image(row.path, strict=False, max_bytes=None).image
             box = expand_box(row.box, image.shape[1], image.shape[0]) if row.box else None
@@ -137,7 +139,9 @@ def eval_ocr(manifest: Path, failures: Path | None, models_dir: Path | None, dev
             plate = engine.read_plate(image, box)
             t_total += time.perf_counter() - t0
             read, conf, two = plate.text, plate.confidence, str(plate.two_line)
-            height = text_height(plate.quad, plate.two_line)
+            px = text_height(plate.quad, plate.two_line)
+            height = f"{px:.1f}"
+            size_key = (size_bin(px), "two-line" if plate.two_line else "one-line")
         except (ImageError, ValueError) as e:
             err = str(e)
         ok = read == row.text
@@ -148,13 +152,11 @@ def eval_ocr(manifest: Path, failures: Path | None, models_dir: Path | None, dev
         k = plate_kind(row.text)
         per_kind[k][0] += 1
         per_kind[k][1] += ok
-        if height is not None:  # as the locator measured it: the same on a real set with no truth quad
-            cell = per_size[(size_bin(height), "two-line" if two == "True" else "one-line")]
-            cell[0] += 1
-            cell[1] += ok
+        if size_key is not None:  # as the locator measured it: the same on a real set with no truth quad
+            per_size[size_key][0] += 1
+            per_size[size_key][1] += ok
         if not ok:
-            h = "" if height is None else f"{height:.1f}"
-            bad.append([row.name, row.text, read, f"{conf:.3f}", two, k, err, h])
+            bad.append([row.name, row.text, read, f"{conf:.3f}", two, k, err, height])
     if n == 0:
         print("manifest has no rows")
         return 2

@@ -11,6 +11,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from edge.areas import MAIN_TEXT_SHARE
 from models.training.glyphs import HANGUL_FONTS, LATIN_FONTS, available, text_mask
 
 _DEALER_TEXT = ("현대자동차", "기아", "OO모터스", "서울 강남지점", "02-555-1234", "1588-0000",
@@ -124,7 +125,7 @@ def sample_char_height(rng: np.random.Generator) -> float:
 
 def render_scale(char_h: float, two_line: bool, plate_h_mm: float) -> float:
     """Pixels per mm to render the flat plate at: ~1.4x supersampled relative to the final size."""
-    th = char_h / (0.5 if two_line else 0.74)
+    th = char_h / MAIN_TEXT_SHARE[two_line]
     return float(np.clip(1.4 * th / plate_h_mm, 0.35, 2.0))
 
 
@@ -152,7 +153,7 @@ def mount(
     src = np.array([[mx, my], [mx + pw, my], [mx + pw, my + ph], [mx, my + ph]], np.float32)
 
     # target size: character height 15..120 px (two-line plates: the large bottom line)
-    th = char_h / (0.5 if two_line else 0.74)
+    th = char_h / MAIN_TEXT_SHARE[two_line]
     tw = th * pw / ph
     jitter = th * rng.uniform(0.0, 0.18)
     dst = (
