@@ -9,7 +9,14 @@ import pytest
 from edge.areas import READER_H, READER_W, area_quad, roles_for, to_gray, warp_area
 from models.training.capture import degrade, mount, render_scale
 from models.training.dataset import film, film_scored
-from models.training.legibility import MIN_LEGIBILITY, line_legibility, plate_legibility
+from models.training.legibility import (
+    GLYPH_SKIP,
+    MIN_GLYPH_LEGIBILITY,
+    MIN_LEGIBILITY,
+    glyph_legibility,
+    line_legibility,
+    plate_legibility,
+)
 from models.training.plates import STYLES, render_plate, sample_spec
 
 
@@ -62,6 +69,34 @@ def test_line_legibility_separates_wiped_out_from_hard(damage, legible: bool, se
     assert (score >= MIN_LEGIBILITY) is legible, score
 
 
+def wipe_one_character(line: np.ndarray) -> np.ndarray:
+    """The line with its middle character and the gaps beside it washed to white (a glare spot)."""
+    out = line.copy()
+    out[:, 54:80] = 255
+    return out
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_glyph_legibility_catches_one_lost_character(seed: int) -> None:
+    line = clean_line(seed)
+    damaged = wipe_one_character(line)
+    # the whole-line measure averages the lost character with the surviving ones and lets it pass...
+    assert line_legibility(line, damaged) >= MIN_LEGIBILITY
+    # ...the per-character one does not
+    assert glyph_legibility(line, damaged) < MIN_GLYPH_LEGIBILITY
+    assert glyph_legibility(line, gentle(line)) >= MIN_GLYPH_LEGIBILITY
+    assert glyph_legibility(line, line) == pytest.approx(1.0)
+
+
+def test_glyph_legibility_ignores_the_line_ends() -> None:
+    """The border and what lies beyond it are not characters: washing them out costs nothing."""
+    line = clean_line(0)
+    damaged = line.copy()
+    damaged[:, :GLYPH_SKIP] = 255
+    damaged[:, -GLYPH_SKIP:] = 255
+    assert glyph_legibility(line, damaged) == pytest.approx(1.0, abs=1e-3)
+
+
 def test_untouched_line_scores_one() -> None:
     line = clean_line(3)
     assert line_legibility(line, line) == pytest.approx(1.0)
@@ -85,6 +120,22 @@ def test_plate_legibility_is_its_worst_line(style: str) -> None:
     top = area_quad(quad, roles_for(spec.two_line)[0]).astype(np.int32)
     cv2.fillConvexPoly(ruined, top, (255, 255, 255))
     assert plate_legibility(scene, ruined, quad, spec.two_line) < MIN_LEGIBILITY
+
+
+def test_plate_legibility_fails_a_plate_with_one_character_lost() -> None:
+    rng = np.random.default_rng(4)
+    spec = sample_spec(rng, "white8")
+    plate = render_plate(spec, rng, render_scale(40.0, False, STYLES["white8"][1][1]))
+    scene, quad = mount(plate, rng, False, 40.0)
+    clean = cv2.cvtColor(np.clip(scene, 0, 255).astype(np.uint8), cv2.COLOR_RGB2BGR)
+    # a white blot over the middle character of the plate and the gaps beside it
+    q = area_quad(quad, roles_for(False)[0])
+    mid = (q[0] + q[1] + q[2] + q[3]) / 4
+    half = np.linalg.norm(q[1] - q[0]) / READER_W * 13
+    blot = clean.copy()
+    cv2.rectangle(blot, (int(mid[0] - half), 0), (int(mid[0] + half), blot.shape[0]), (255, 255, 255), -1)
+    assert line_legibility(warp_area(to_gray(clean), q), warp_area(to_gray(blot), q)) >= MIN_LEGIBILITY
+    assert plate_legibility(scene, blot, quad, False) < MIN_LEGIBILITY
 
 
 def test_degrade_is_the_rest_of_capture() -> None:

@@ -30,7 +30,7 @@ from edge.plate import (
     plate_kind,
     split_two_line,
 )
-from models.training.capture import capture, plate_window, render_scale, sample_char_height
+from models.training.capture import camera_view, capture, plate_window, render_scale, sample_char_height
 from models.training.dataset import (
     MAX_LABEL,
     REGION_STYLES,
@@ -322,6 +322,32 @@ def test_capture_returns_plate_quad(two_line: bool) -> None:
     # the plate is filmed at about the requested character height
     plate_h = (np.linalg.norm(quad[3] - quad[0]) + np.linalg.norm(quad[2] - quad[1])) / 2
     assert plate_h == pytest.approx(30.0 / (0.5 if two_line else 0.74), rel=0.5)
+
+
+@pytest.mark.parametrize("aspect", [520 / 110, 335 / 170])
+def test_camera_view_is_a_gate_camera(aspect: float) -> None:
+    """A planar plate filmed from metres away: barely tapered, sheared by yaw with pitch, upright."""
+    g = rng(11)
+    tapers, slants = [], []
+    for _ in range(2000):
+        q = camera_view(g, aspect).astype(np.float64)
+        left, right = np.linalg.norm(q[3] - q[0]), np.linalg.norm(q[2] - q[1])
+        assert (left + right) / 2 == pytest.approx(1.0)  # unit: the imaged plate's mean height
+        assert q.min() == pytest.approx(0.0, abs=1e-6)
+        assert quad_area(q.astype(np.float32)) > 0  # clockwise from top-left, convex
+        tapers.append(max(left, right) / min(left, right))
+        top = q[1] - q[0]
+        slants.append(abs(np.degrees(np.arctan2(top[1], top[0]))))
+    tapers_a, slants_a = np.array(tapers), np.array(slants)
+    assert tapers_a.max() < 1.3  # the independent-jitter model made 7.5 % of plates taper beyond 1.5
+    assert np.median(tapers_a) < 1.05
+    assert np.percentile(slants_a, 99) > 10  # a high side camera shears the plate noticeably...
+    assert np.median(slants_a) < 5  # ...but most views are near frontal
+
+
+def test_camera_view_is_deterministic_by_seed() -> None:
+    assert np.array_equal(camera_view(rng(3), 4.7), camera_view(rng(3), 4.7))
+    assert not np.array_equal(camera_view(rng(3), 4.7), camera_view(rng(4), 4.7))
 
 
 def test_char_height_and_render_scale_ranges() -> None:
