@@ -96,10 +96,14 @@ def cut_areas(image: np.ndarray, plate_quad: Quad, two_line: bool) -> list[AreaC
 MAIN_TEXT_SHARE: dict[bool, float] = {False: 0.74, True: 0.5}
 
 
+def plate_height(plate_quad: Quad) -> float:
+    """The mean of a quad's left and right edge lengths: a plate seen at an angle counts at its middle."""
+    q = np.asarray(plate_quad, np.float64)
+    return float(np.linalg.norm(q[3] - q[0]) + np.linalg.norm(q[2] - q[1])) / 2
+
+
 def text_height(plate_quad: Quad, two_line: bool) -> float:
     """Estimated height in image pixels of a plate's main characters (two-line: the large bottom line;
-    the top line is about half of it). The mean of the quad's left and right edges, so a plate seen at
-    an angle counts at its middle. An estimate from the layout, not a measurement of the glyphs."""
-    q = np.asarray(plate_quad, np.float64)
-    height = (np.linalg.norm(q[3] - q[0]) + np.linalg.norm(q[2] - q[1])) / 2
-    return float(height * MAIN_TEXT_SHARE[two_line])
+    the top line is about half of it), from `plate_height`. An estimate from the layout, not a
+    measurement of the glyphs."""
+    return plate_height(plate_quad) * MAIN_TEXT_SHARE[two_line]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from edge.areas import MAIN_TEXT_SHARE
+from edge.areas import MAIN_TEXT_SHARE, plate_height
 from models.training.glyphs import HANGUL_FONTS, LATIN_FONTS, available, text_mask
 
 _DEALER_TEXT = ("현대자동차", "기아", "OO모터스", "서울 강남지점", "02-555-1234", "1588-0000",
@@ -162,8 +162,7 @@ def camera_view(rng: np.random.Generator, aspect: float) -> np.ndarray:
     plate = np.array([[-half, -0.5, 0], [half, -0.5, 0], [half, 0.5, 0], [-half, 0.5, 0]])
     cam = plate @ (r_roll @ r_pitch @ r_yaw).T + np.array([0.0, 0.0, dist])
     img = cam[:, :2] / cam[:, 2:]
-    height = (np.linalg.norm(img[3] - img[0]) + np.linalg.norm(img[2] - img[1])) / 2
-    img = img / height
+    img = img / plate_height(img)
     return (img - img.min(axis=0)).astype(np.float32)
 
 

@@ -71,17 +71,21 @@ def glyph_legibility(clean: np.ndarray, degraded: np.ndarray) -> float:
     glare spot the thin Hangul strokes vanish while the digits survive, and the line still scores
     well. Its label is then a guess the reader is taught to make.
     """
-    a, b = _band(clean), _band(degraded)
-    starts = range(GLYPH_SKIP, a.shape[1] - GLYPH_SKIP - GLYPH_WINDOW + 1, GLYPH_STRIDE)
-    energy = np.array([a[:, x : x + GLYPH_WINDOW].std() for x in starts])
+    return glyph_legibility_band(_band(clean), _band(degraded))
+
+
+def glyph_legibility_band(band_clean: np.ndarray, band_degraded: np.ndarray) -> float:
+    """`glyph_legibility` of two already band-passed lines."""
+    starts = range(GLYPH_SKIP, band_clean.shape[1] - GLYPH_SKIP - GLYPH_WINDOW + 1, GLYPH_STRIDE)
+    energy = np.array([band_clean[:, x : x + GLYPH_WINDOW].std() for x in starts])
     if energy.max() < 1e-3:
         return 0.0
-    scores = [
-        line_legibility_band(a[:, x : x + GLYPH_WINDOW], b[:, x : x + GLYPH_WINDOW])
+    inked = 0.6 * float(np.median(energy))
+    return min(
+        line_legibility_band(band_clean[:, x : x + GLYPH_WINDOW], band_degraded[:, x : x + GLYPH_WINDOW])
         for x, e in zip(starts, energy, strict=True)
-        if e >= 0.6 * float(np.median(energy))
-    ]
-    return min(scores)
+        if e >= inked
+    )
 
 
 def plate_legibility(
@@ -98,9 +102,9 @@ def plate_legibility(
     scores = []
     for role in roles_for(two_line):
         q = area_quad(quad, role)
-        a, b = warp_area(clean, q), warp_area(degraded, q)
-        glyph = glyph_legibility(a, b) + (MIN_LEGIBILITY - MIN_GLYPH_LEGIBILITY)
-        scores.append(min(line_legibility(a, b), glyph))
+        a, b = _band(warp_area(clean, q)), _band(warp_area(degraded, q))  # once for both measures
+        glyph = glyph_legibility_band(a, b) + (MIN_LEGIBILITY - MIN_GLYPH_LEGIBILITY)
+        scores.append(min(line_legibility_band(a, b), glyph))
     return min(scores)
 
 
