@@ -77,9 +77,13 @@ LOCATOR_PLATES ?= 30000
 LOCATOR_TUNE_SEED ?= 4
 LOCATOR_TUNE_MINUTES ?= 35
 LOCATOR_TUNE_PLATES ?= 40000
+LOCATOR_LOOSE_PLATES ?= 16000
+LOCATOR_LOOSE_MINUTES ?= 30
 TESTSET_SEED ?= 9001
 TESTSET_PLATES ?= 4500
 CALIBSET_SEED ?= 9101
+TESTSET_LOOSE_SEED ?= 9201
+TESTSET_LOOSE_PLATES ?= 1500
 CALIBSET_PLATES ?= 3000
 # four stages: from scratch (warm-up, plateau hold, decay), a second cosine from a lower peak, a third on
 # build/reader-tune (region-name plates oversampled, half the areas cut by the shipped locator), and a
@@ -94,11 +98,13 @@ DETECTOR_FRAMES ?= 10000
 SCENES_SEED ?= 7001
 SCENES_N ?= 300
 DETECTOR_CMD = $(PY) -m models.training.train_detector --frames $(DETECTOR_FRAMES) --minutes $(DETECTOR_MINUTES) --out models/detector.onnx --seed $(DETECTOR_SEED)
-# two stages: then new data (seed 4, each plate also cut the way the locator's second look cuts it)
+# three stages: then new data (seed 4, each plate also cut the way the locator's second look cuts it),
+# then the same data plus loose crops (plates filmed with half the car around them) from a lower peak
 LOCATOR_CMD = $(PY) -m models.training.train_locator --plates $(LOCATOR_PLATES) --minutes $(LOCATOR_MINUTES) --out models/locator.onnx --seed $(LOCATOR_SEED) \
-	&& $(PY) -m models.training.train_locator --plates $(LOCATOR_TUNE_PLATES) --minutes $(LOCATOR_TUNE_MINUTES) --out models/locator.onnx --seed $(LOCATOR_TUNE_SEED) --init models/locator.pt --lr 1e-3 --threads 2 --workers 2
+	&& $(PY) -m models.training.train_locator --plates $(LOCATOR_TUNE_PLATES) --minutes $(LOCATOR_TUNE_MINUTES) --out models/locator.onnx --seed $(LOCATOR_TUNE_SEED) --init models/locator.pt --lr 1e-3 --threads 2 --workers 2 \
+	&& $(PY) -m models.training.train_locator --plates $(LOCATOR_TUNE_PLATES) --loose $(LOCATOR_LOOSE_PLATES) --minutes $(LOCATOR_LOOSE_MINUTES) --out models/locator.onnx --seed $(LOCATOR_TUNE_SEED) --init models/locator.pt --lr 5e-4 --threads 2 --workers 2
 
-.PHONY: demo demo-images models reader-data reader-tune-data reader-tune2-data testset calibset reader locator detector scenes eval-scenes eval-synthetic contact-sheet
+.PHONY: demo demo-images models reader-data reader-tune-data reader-tune2-data testset testset-loose calibset reader locator detector scenes eval-scenes eval-synthetic contact-sheet
 
 ## reader-data: synthetic reader shards in build/reader-data (resumable)
 reader-data: venv
@@ -122,6 +128,11 @@ reader-tune2-data: reader-tune-data
 ## testset: the fixed hard synthetic test set (seeded) in build/testset
 testset: venv
 	$(PY) -m models.training.dataset testset --out build/testset --plates $(TESTSET_PLATES) --seed $(TESTSET_SEED)
+
+## testset-loose: seeded crops with half the car in them (the plate a sixth to a third of the width), in
+##                build/testset-loose: what the locator's repeated looks and loose training are for
+testset-loose: venv
+	$(PY) -m models.training.dataset testset --out build/testset-loose --plates $(TESTSET_LOOSE_PLATES) --seed $(TESTSET_LOOSE_SEED) --loose
 
 ## calibset: a second seeded set, only for calibrating the confidence (never scored)
 calibset: venv
@@ -152,9 +163,10 @@ eval-scenes: scenes
 	done
 
 ## eval-synthetic: calibrate the reader's confidence on the calibration set, then score the test set
-eval-synthetic: testset calibset
+eval-synthetic: testset testset-loose calibset
 	$(PY) -m models.training.calibrate --manifest build/calibset/manifest.csv
 	$(VENV)/bin/plate-edge eval --manifest build/testset/manifest.csv --failures build/testset/failures.csv
+	$(VENV)/bin/plate-edge eval --manifest build/testset-loose/manifest.csv --failures build/testset-loose/failures.csv
 
 ## contact-sheet: a grid of synthetic samples next to what the reader sees, for comparing with real plates
 contact-sheet: venv

@@ -13,6 +13,12 @@ halves (0.035 -> 0.019 on seeded plates), and exact reads of the seeded syntheti
 0.896 (one look, previous model) to 0.922 with the same reader. It costs a second 0.3 ms inference per
 plate: cheap next to a character that a bad quad cut off, which no reader can recover. A box that clips
 the plate is recovered only in part (the second window is cut around a clipped first answer).
+
+It keeps looking until the window stops moving (`MAX_LOOKS`, `WINDOW_SETTLED`). In a loose crop (a
+person's crop with half the car in it, the plate a sixth to a third of its width) the first answer is only
+roughly where the plate is, the second window is still loose, and each further look tightens it. Crops
+like the synthesizer's test crops and detector boxes settle after the second look, as before. A look
+whose answer lies outside the window it was shown is dropped: the previous answer stands.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from typing import Any, Protocol
 import cv2
 import numpy as np
 
+from edge.detector import box_iou
 from edge.runtime import DEFAULT_MODELS_DIR, Device, ModelError, create_session, load_manifest
 
 LOC_H, LOC_W = 64, 128
@@ -30,6 +37,10 @@ LOC_H, LOC_W = 64, 128
 #: Margin of the second look, as fractions of the first quad's bounding box (x, y) on each side. The
 #: locator is trained on crops made this way (`models.training.train_locator.refine_variant`).
 REFINE_PAD = (0.05, 0.15)
+#: At most this many looks per plate. The search stops when the next window would overlap the last one
+#: by `WINDOW_SETTLED` (intersection over union) or more: it would see the same pixels again.
+MAX_LOOKS = 5
+WINDOW_SETTLED = 0.9
 
 
 @dataclass(frozen=True)
@@ -72,12 +83,20 @@ class OnnxLocator:
         The second look may reach outside ``box``: a detector box that clips the plate's edge must not
         clip the quad.
         """
-        first = self.look(image, box or (0, 0, image.shape[1], image.shape[0]))
-        window = refine_window(first.quad, image.shape[:2])
-        return first if window is None else self.look(image, window)
+        window = box or (0, 0, image.shape[1], image.shape[0])
+        geo = self.look(image, window)
+        for _ in range(MAX_LOOKS - 1):
+            nxt = refine_window(geo.quad, image.shape[:2])
+            if nxt is None or box_iou(nxt, window) >= WINDOW_SETTLED:
+                break  # nothing to look at, or the same pixels again
+            closer = self.look(image, nxt)
+            if not _centred_in(closer.quad, nxt):
+                break  # an answer outside the window it looked at is no plate: the last one stands
+            geo, window = closer, nxt
+        return geo
 
     def look(self, image: np.ndarray, box: tuple[int, int, int, int]) -> PlateGeometry:
-        """One pass of the model over ``box`` of ``image`` (BGR or gray); `locate` is two of these."""
+        """One pass of the model over ``box`` of ``image`` (BGR or gray); `locate` is two or more."""
         # a box may stick out of the image (a padded detector box, a hand-made one): keep what is inside
         x0, y0 = max(0, box[0]), max(0, box[1])
         x1, y1 = min(image.shape[1], box[2]), min(image.shape[0], box[3])
@@ -108,3 +127,9 @@ def refine_window(quad: np.ndarray, shape: tuple[int, ...]) -> tuple[int, int, i
     if x1 - x0 < 8 or y1 - y0 < 4:
         return None
     return int(x0), int(y0), int(x1), int(y1)
+
+
+def _centred_in(quad: np.ndarray, box: tuple[int, int, int, int]) -> bool:
+    """Whether the quad's centre lies inside ``box`` (x1, y1, x2, y2)."""
+    cx, cy = quad.mean(axis=0)
+    return bool(box[0] <= cx <= box[2] and box[1] <= cy <= box[3])

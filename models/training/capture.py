@@ -174,15 +174,30 @@ def capture(
     return degrade(scene, rng, quad, char_h), quad
 
 
+#: The filmed window's margin around the plate on each side, in plate sizes (drawn uniformly per side):
+#: from a detector-like box to a person's loose crop. `mount` takes a wider range for locator data.
+WINDOW_MARGIN = (0.08, 0.6)
+#: ... and of a loose crop: up to 2.5 plate sizes of car on each side (the plate a sixth of the crop's
+#: width), where people's crops with half the car in them end. Locator training and `testset --loose`.
+LOOSE_WINDOW = (0.6, 2.5)
+
+
 def mount(
-    plate: np.ndarray, rng: np.random.Generator, two_line: bool, char_h: float
+    plate: np.ndarray,
+    rng: np.random.Generator,
+    two_line: bool,
+    char_h: float,
+    window: tuple[float, float] = WINDOW_MARGIN,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The geometric half of `capture`: the weathered plate on a car, seen in perspective, before light,
     optics, sensor and codec. Returns (image RGB float32, plate quad). `degrade` does the rest; the two
-    are split so the synthesizer can compare a sample before and after degradation (`legibility`)."""
+    are split so the synthesizer can compare a sample before and after degradation (`legibility`).
+    ``window``: the range of the margin kept around the plate (`WINDOW_MARGIN`); a wider one films more
+    of the car, and the scene grows to match."""
     plate = weather_plate(plate, rng)
     ph, pw = plate.shape[:2]
-    mx, my = int(pw * rng.uniform(0.3, 0.8)), int(ph * rng.uniform(0.6, 1.4))
+    room = max(1.0, window[1] / WINDOW_MARGIN[1])  # 1.0 for the default: the same draws, the same scene
+    mx, my = int(pw * rng.uniform(0.3, 0.8) * room), int(ph * rng.uniform(0.6, 1.4) * room)
     scene = _surroundings(rng, ph + 2 * my, pw + 2 * mx)
     if rng.random() < 0.55:
         _frame(scene, rng, mx, my, pw, ph)
@@ -203,8 +218,8 @@ def mount(
         hom,
     )[0]
     quad = cv2.perspectiveTransform(src[None], hom)[0]
-    # keep a window of 0.25..1.0 plate margins around the plate, not the whole scene
-    margin = np.array([tw, th]) * rng.uniform(0.08, 0.6, (2, 2))
+    # keep a window around the plate, not the whole scene
+    margin = np.array([tw, th]) * rng.uniform(window[0], window[1], (2, 2))
     lo, hi = plate_window(quad, corners, margin[0], margin[1])
     shift = np.array([[1, 0, -lo[0]], [0, 1, -lo[1]], [0, 0, 1]], np.float64)
     out_w, out_h = int(hi[0] - lo[0]) + 1, int(hi[1] - lo[1]) + 1

@@ -8,6 +8,7 @@ tight), because at run time the quad comes from a detector, not from ground trut
     python -m models.training.dataset shards --out build/reader-tune --plates 60000 --seed 5 \
         --focus 0.5 --locator models
     python -m models.training.dataset testset --out build/testset --plates 4500 --seed 9001
+    python -m models.training.dataset testset --out build/testset-loose --plates 1500 --seed 9201 --loose
     python -m models.training.dataset sheet --out models/contact_sheet.png --seed 7
 """
 
@@ -26,7 +27,14 @@ import numpy as np
 from edge.areas import cut_areas
 from edge.locator import OnnxLocator, PlateLocator
 from edge.plate import CHARSET
-from models.training.capture import degrade, mount, render_scale, sample_char_height
+from models.training.capture import (
+    LOOSE_WINDOW,
+    WINDOW_MARGIN,
+    degrade,
+    mount,
+    render_scale,
+    sample_char_height,
+)
 from models.training.legibility import MIN_LEGIBILITY, plate_legibility
 from models.training.plates import STYLES, PlateSpec, render_plate, sample_spec
 
@@ -34,27 +42,34 @@ MAX_LABEL = 12
 
 
 def film(
-    rng: np.random.Generator, style: str | None = None, min_legibility: float = MIN_LEGIBILITY
+    rng: np.random.Generator,
+    style: str | None = None,
+    min_legibility: float = MIN_LEGIBILITY,
+    window: tuple[float, float] = WINDOW_MARGIN,
 ) -> tuple[PlateSpec, np.ndarray, np.ndarray, float]:
     """One plate, filmed: (spec, image BGR, true quad, character height px).
 
     A draw whose degradations left a line illegible (`legibility`) is redrawn, degradations and all:
     the plate text, size and geometry are kept, so the kind and size mix is unchanged. After 8 draws
-    the last is kept whatever its score, so a pathological plate cannot stall generation.
+    the last is kept whatever its score, so a pathological plate cannot stall generation. ``window``:
+    how much of the car the image keeps around the plate (`capture.mount`).
     """
-    spec, image, quad, char_h, _score = film_scored(rng, style, min_legibility)
+    spec, image, quad, char_h, _score = film_scored(rng, style, min_legibility, window)
     return spec, image, quad, char_h
 
 
 def film_scored(
-    rng: np.random.Generator, style: str | None = None, min_legibility: float = MIN_LEGIBILITY
+    rng: np.random.Generator,
+    style: str | None = None,
+    min_legibility: float = MIN_LEGIBILITY,
+    window: tuple[float, float] = WINDOW_MARGIN,
 ) -> tuple[PlateSpec, np.ndarray, np.ndarray, float, float]:
     """`film`, plus the legibility score of the plate's least legible line."""
     spec = sample_spec(rng, style)
     char_h = sample_char_height(rng)
     plate = render_plate(spec, rng, render_scale(char_h, spec.two_line, STYLES[spec.style][1][1]))
     for _attempt in range(8):
-        scene, quad = mount(plate, rng, spec.two_line, char_h)
+        scene, quad = mount(plate, rng, spec.two_line, char_h, window)
         image = degrade(scene, rng, quad, char_h)
         score = plate_legibility(scene, image, quad, spec.two_line)
         if score >= min_legibility:
@@ -159,10 +174,13 @@ def make_shards(
         return list(pool.imap_unordered(_shard, jobs))
 
 
-def make_testset(out: Path, plates: int, seed: int, ext: str = "png") -> Path:
+def make_testset(
+    out: Path, plates: int, seed: int, ext: str = "png", window: tuple[float, float] = WINDOW_MARGIN
+) -> Path:
     """Plate crops (as filmed: loose, any size) with a manifest in the eval format of design.md.
 
     PNG by default: `capture` already applied its own JPEG round, a second one would skew the set.
+    ``window``: how much of the car each crop keeps (`LOOSE_WINDOW` for crops with half the car in them).
     """
     (out / "images").mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
@@ -172,7 +190,7 @@ def make_testset(out: Path, plates: int, seed: int, ext: str = "png") -> Path:
         w = csv.writer(f)
         w.writerow(["file", "plate_text", "x1", "y1", "x2", "y2", "kind"])
         for i in range(plates):
-            spec, image, _quad, _ = film(rng, styles[i % len(styles)])  # every kind equally often
+            spec, image, _quad, _ = film(rng, styles[i % len(styles)], window=window)  # every kind as often
             name = f"{i:05d}_{spec.style}.{ext}"
             cv2.imwrite(
                 str(out / "images" / name), image, [cv2.IMWRITE_JPEG_QUALITY, 95] if ext == "jpg" else []
@@ -218,13 +236,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--ext", choices=["png", "jpg"], default="png", help="testset image format")
     ap.add_argument("--focus", type=float, default=0.0, help="shards: share of region-name plates")
     ap.add_argument("--locator", type=Path, help="shards: models folder whose locator cuts half the areas")
+    ap.add_argument("--loose", action="store_true", help="testset: crops with half the car in them")
     a = ap.parse_args(argv)
     if a.what == "shards":
         shards = make_shards(a.out, a.plates, a.seed, workers=a.workers, focus=a.focus, locator=a.locator)
         for p in shards:  # resumable: existing shards are skipped
             print(p, flush=True)
     elif a.what == "testset":
-        print(make_testset(a.out, a.plates, a.seed, a.ext))
+        print(make_testset(a.out, a.plates, a.seed, a.ext, LOOSE_WINDOW if a.loose else WINDOW_MARGIN))
     else:
         print(contact_sheet(a.out, a.seed))
     return 0

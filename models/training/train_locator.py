@@ -15,6 +15,7 @@ import itertools
 import multiprocessing as mp
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import cv2
@@ -23,6 +24,7 @@ import torch
 from torch import nn
 
 from edge.locator import LOC_H, LOC_W, REFINE_PAD
+from models.training.capture import LOOSE_WINDOW
 from models.training.dataset import film
 
 
@@ -65,19 +67,55 @@ def refine_variant(
     return _window(image, quad, lo, hi, np.tile(np.array(REFINE_PAD) * (hi - lo), 2))
 
 
-def _chunk(args: tuple[int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+Crops = tuple[np.ndarray, np.ndarray, np.ndarray]  # images, corners, two-line flags
+
+
+def _chunk(args: tuple[int, int]) -> Crops:
     """Two crops per filmed plate: one as a detector or a person cuts it, one as the second pass does."""
+    return _crops(args, loose=False)
+
+
+def _loose_chunk(args: tuple[int, int]) -> Crops:
+    """Two crops per plate filmed with `LOOSE_WINDOW`: the whole loose window (a first look) and the
+    crop a later look makes around it."""
+    return _crops(args, loose=True)
+
+
+def _crops(args: tuple[int, int], loose: bool) -> Crops:
     seed, n = args
     rng = np.random.default_rng(seed)
     xs, ys, two = [], [], []
     for _ in range(n):
-        spec, image, quad, _ = film(rng)
-        for crop, q in (crop_variant(image, quad, rng), refine_variant(image, quad, rng)):
+        if loose:
+            spec, image, quad, _ = film(rng, window=LOOSE_WINDOW)
+            first = (image, quad)
+        else:
+            spec, image, quad, _ = film(rng)
+            first = crop_variant(image, quad, rng)
+        for crop, q in (first, refine_variant(image, quad, rng)):
             ch, cw = crop.shape[:2]
             xs.append(cv2.resize(crop, (LOC_W, LOC_H), interpolation=cv2.INTER_AREA))
             ys.append((q / np.array([cw, ch], np.float32)).reshape(-1))
             two.append(float(spec.two_line))
     return np.stack(xs), np.stack(ys).astype(np.float32), np.array(two, np.float32)
+
+
+def _data(
+    cache: Path, seed: int, plates: int, workers: int, chunk: Callable[[tuple[int, int]], Crops]
+) -> Crops:
+    """The crops of ``plates`` plates made by ``chunk`` from ``seed``, cached in ``cache``."""
+    if cache.exists():
+        with np.load(cache) as z:
+            return z["x"], z["y"], z["two"]
+    chunks = [(seed * 100_000 + i, 2000) for i in range(max(1, plates // 2000))]
+    with mp.Pool(workers) as pool:
+        parts = pool.map(chunk, chunks)
+    xs = np.concatenate([p[0] for p in parts])
+    ys = np.concatenate([p[1] for p in parts])
+    twos = np.concatenate([p[2] for p in parts])
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(cache, x=xs, y=ys, two=twos)
+    return xs, ys, twos
 
 
 class Locator(nn.Module):
@@ -124,27 +162,24 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cache", type=Path, default=Path("build"), help="folder for the generated crops")
     ap.add_argument("--init", type=Path, help="start from these weights (.pt)")
     ap.add_argument("--lr", type=float, default=2e-3, help="peak learning rate (lower when continuing)")
+    ap.add_argument("--loose", type=int, default=0, help="plates filmed with LOOSE_WINDOW, added")
     a = ap.parse_args(argv)
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
-    cache = a.cache / f"locator-v2-{a.seed}-{a.plates}.npz"  # v2: two crops a plate
-    if cache.exists():  # the data is a pure function of (seed, plates): reuse it
-        with np.load(cache) as z:
-            xs, ys, twos = z["x"], z["y"], z["two"]
-    else:
-        chunks = [(a.seed * 100_000 + i, 2000) for i in range(max(1, a.plates // 2000))]
-        with mp.Pool(a.workers) as pool:
-            parts = pool.map(_chunk, chunks)
-        xs = np.concatenate([p[0] for p in parts])
-        ys = np.concatenate([p[1] for p in parts])
-        twos = np.concatenate([p[2] for p in parts])
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        np.savez(cache, x=xs, y=ys, two=twos)
+    # v2: two crops a plate; each cache is a pure function of (seed, plates): reused when present
+    xs, ys, twos = _data(a.cache / f"locator-v2-{a.seed}-{a.plates}.npz", a.seed, a.plates, a.workers, _chunk)
+    nval = 1000
+    val_loose = slice(len(xs), len(xs) + nval)
+    if a.loose:
+        lx, ly, lt = _data(
+            a.cache / f"locator-loose-{a.seed}-{a.loose}.npz", a.seed + 50, a.loose, a.workers, _loose_chunk
+        )
+        xs, ys, twos = np.concatenate([xs, lx]), np.concatenate([ys, ly]), np.concatenate([twos, lt])
     x = torch.from_numpy(xs).permute(0, 3, 1, 2).contiguous()
     y = torch.from_numpy(ys)
     two = torch.from_numpy(twos)
-    nval = 1000
-    print(f"locator data: {len(x)} crops", flush=True)
+    print(f"locator data: {len(x)} crops ({2 * a.loose} loose)", flush=True)
+    train_idx = np.setdiff1d(np.arange(nval, len(x)), np.arange(len(x))[val_loose])
     model = Locator()
     if a.init is not None:  # continue from an earlier run's weights (same data, more steps)
         model.load_state_dict(torch.load(a.init))
@@ -155,7 +190,7 @@ def main(argv: list[str] | None = None) -> int:
         lr = a.lr * min(1.0, (step + 1) / 200) * (0.05 + 0.95 * 0.5 * (1 + np.cos(np.pi * el / budget)))
         for g in opt.param_groups:
             g["lr"] = lr
-        idx = torch.from_numpy(rng.integers(nval, len(x), 128))
+        idx = torch.from_numpy(rng.choice(train_idx, 128))
         out = model(x[idx].float() / 127.5 - 1.0)
         loss = nn.functional.smooth_l1_loss(
             out[:, :8], y[idx], beta=0.02
@@ -168,12 +203,16 @@ def main(argv: list[str] | None = None) -> int:
             model.eval()
             with torch.no_grad():
                 o = model(x[:nval].float() / 127.5 - 1.0)
+                ol = model(x[val_loose].float() / 127.5 - 1.0) if a.loose else None
             model.train()
             err = (o[:, :8] - y[:nval]).abs().mean().item()
             acc = ((o[:, 8] > 0).float() == two[:nval]).float().mean().item()
+            loose = ""
+            if ol is not None:
+                loose = f" val_loose_corner_err={(ol[:, :8] - y[val_loose]).abs().mean().item():.4f}"
             print(
                 f"step {step} t={el:.0f}s loss={loss.item():.4f} lr={lr:.1e} val_corner_err={err:.4f} "
-                f"val_layout_acc={acc:.4f}",
+                f"val_layout_acc={acc:.4f}{loose}",
                 flush=True,
             )
     model.eval()

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from edge.locator import OnnxLocator
+from models.training.capture import LOOSE_WINDOW
 from models.training.dataset import film
 from tests.support.real_models import require_models
 
@@ -68,3 +69,16 @@ def test_gray_images_are_located_like_colour_ones(
     image, quad = plates[0]
     gray = image.mean(axis=2).astype(np.uint8)
     assert corner_error(locator.locate(gray).quad, quad) < 0.15
+
+
+def test_a_loose_crop_is_closed_in_on_until_the_window_settles(locator: OnnxLocator) -> None:
+    """A person's crop with much of the car in it (the plate a sixth to a third of its width): the first
+    look only finds roughly where the plate is; each further look tightens the window around it."""
+    rng = np.random.default_rng(4343)
+    loose = [film(rng, window=LOOSE_WINDOW)[1:3] for _ in range(32)]
+    shares = [(q[:, 0].max() - q[:, 0].min()) / im.shape[1] for im, q in loose]
+    assert np.median(shares) < 0.4  # these crops are loose: the plate a third of the width or less
+    first = [corner_error(locator.look(im, (0, 0, im.shape[1], im.shape[0])).quad, q) for im, q in loose]
+    final = [corner_error(locator.locate(im).quad, q) for im, q in loose]
+    assert np.median(final) < 0.04, np.median(final)
+    assert np.median(final) < 0.5 * np.median(first), (np.median(first), np.median(final))

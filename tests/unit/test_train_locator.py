@@ -6,7 +6,9 @@ import numpy as np
 import pytest
 
 from edge.locator import LOC_H, LOC_W, REFINE_PAD, refine_window
-from models.training.train_locator import _chunk, crop_variant, refine_variant
+from models.training.capture import LOOSE_WINDOW, WINDOW_MARGIN
+from models.training.dataset import film
+from models.training.train_locator import _chunk, _loose_chunk, crop_variant, refine_variant
 
 IMAGE = np.zeros((300, 800, 3), np.uint8)
 PLATE = np.array([[200, 120], [520, 110], [525, 180], [205, 190]], np.float32)  # tilted, 320 x 75
@@ -58,3 +60,28 @@ def test_each_plate_gives_two_training_crops_with_targets_in_crop_units() -> Non
     assert y.shape == (6, 8) and two.shape == (6,)
     assert (two[0::2] == two[1::2]).all()  # both crops of a plate share its layout
     assert y.min() > -0.5 and y.max() < 1.5  # corners near the crop, in crop units
+
+
+def test_loose_plates_give_a_loose_first_look_and_a_second_look_crop() -> None:
+    x, y, two = _loose_chunk((12, 4))
+    assert x.shape == (8, LOC_H, LOC_W, 3) and y.shape == (8, 8)
+    assert (two[0::2] == two[1::2]).all()
+    widths = y[:, 0::2].max(axis=1) - y[:, 0::2].min(axis=1)  # the plate's width in crop units
+    # the whole loose window: the plate fills under half of it (a sixth to a third, typically) ...
+    assert (widths[0::2] < 0.5).all(), widths
+    # ... and the second look's crop is the run-time window around a noisy guess, which it fills
+    assert (widths[1::2] > 0.6).all(), widths
+
+
+def test_the_loose_window_keeps_more_car_than_the_default_one() -> None:
+    def share(window: tuple[float, float] | None, seed: int) -> float:
+        rng = np.random.default_rng(seed)
+        _spec, image, quad, _h = film(rng) if window is None else film(rng, window=window)
+        assert quad.min() >= 0 and (quad.max(axis=0) <= image.shape[1::-1]).all()  # the plate is in it
+        return float((quad[:, 0].max() - quad[:, 0].min()) / image.shape[1])
+
+    default = [share(None, s) for s in range(12)]
+    loose = [share(LOOSE_WINDOW, s) for s in range(12)]
+    assert min(default) > 0.4  # WINDOW_MARGIN: at most 0.6 of the plate's width on each side
+    assert np.median(loose) < 0.35 < np.median(default)
+    assert LOOSE_WINDOW[0] >= WINDOW_MARGIN[1] * 0.9  # the loose range starts where the default ends
