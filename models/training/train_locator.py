@@ -118,6 +118,13 @@ def _data(
     return xs, ys, twos
 
 
+def _validate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, rows: slice) -> tuple[torch.Tensor, float]:
+    """The model's outputs on ``rows`` of the data (no gradients) and their mean corner error."""
+    with torch.no_grad():
+        out = model(x[rows].float() / 127.5 - 1.0)
+    return out, (out[:, :8] - y[rows]).abs().mean().item()
+
+
 class Locator(nn.Module):
     def __init__(self) -> None:
         super().__init__()
@@ -201,15 +208,10 @@ def main(argv: list[str] | None = None) -> int:
         step += 1
         if step % 300 == 0:
             model.eval()
-            with torch.no_grad():
-                o = model(x[:nval].float() / 127.5 - 1.0)
-                ol = model(x[val_loose].float() / 127.5 - 1.0) if a.loose else None
+            o, err = _validate(model, x, y, slice(0, nval))
+            loose = f" val_loose_corner_err={_validate(model, x, y, val_loose)[1]:.4f}" if a.loose else ""
             model.train()
-            err = (o[:, :8] - y[:nval]).abs().mean().item()
             acc = ((o[:, 8] > 0).float() == two[:nval]).float().mean().item()
-            loose = ""
-            if ol is not None:
-                loose = f" val_loose_corner_err={(ol[:, :8] - y[val_loose]).abs().mean().item():.4f}"
             print(
                 f"step {step} t={el:.0f}s loss={loss.item():.4f} lr={lr:.1e} val_corner_err={err:.4f} "
                 f"val_layout_acc={acc:.4f}{loose}",
