@@ -27,6 +27,8 @@ from typing import Generic, TypeVar
 import cv2
 import numpy as np
 
+from edge.areas import plate_height
+
 #: Crops are resampled to this height before measuring sharpness.
 SHARPNESS_HEIGHT = 48
 #: Laplacian variance (at SHARPNESS_HEIGHT) where the sharpness factor reaches one half.
@@ -88,9 +90,7 @@ def crop_quality(image: np.ndarray, quad: np.ndarray, detection_confidence: floa
     if crop.size == 0:
         return Quality(0.0, 0.0, 0.0, 0.0, detection_confidence, 0.0)
     gray = cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY) if crop.ndim == 3 else crop
-    height = float(
-        (np.linalg.norm(quad[3] - quad[0]) + np.linalg.norm(quad[2] - quad[1])) / 2
-    )  # side edges: robust to tilt, unlike the bounding box
+    height = plate_height(quad)  # side edges: robust to tilt, unlike the bounding box
     sharp = sharpness(gray)
     expo = exposure_factor(gray)
     angle = quad_angle(quad)

@@ -16,6 +16,8 @@ from typing import Any
 import cv2
 import numpy as np
 
+from edge.areas import plate_height
+
 
 def rect_quad(rect: Any) -> np.ndarray:
     """Corners of an OpenCV rotated rectangle ``((cx, cy), (w, h), angle)``, clockwise from top-left."""
@@ -43,8 +45,7 @@ class TextBox:
 
     @property
     def height(self) -> float:
-        q = self.quad
-        return float(np.linalg.norm(q[3] - q[0]) + np.linalg.norm(q[2] - q[1])) / 2
+        return plate_height(self.quad)
 
     @property
     def axis(self) -> np.ndarray:

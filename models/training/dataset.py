@@ -24,7 +24,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from edge.areas import cut_areas
+from edge.areas import cut_areas, plate_height
 from edge.locator import OnnxLocator, PlateLocator
 from edge.plate import CHARSET
 from models.training.capture import (
@@ -79,7 +79,7 @@ def film_scored(
 
 def detector_error(quad: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """A plausible run-time quad: corner noise plus a loose or tight fit, scaled to the plate."""
-    h = float(np.linalg.norm(quad[3] - quad[0]) + np.linalg.norm(quad[2] - quad[1])) / 2
+    h = plate_height(quad)
     centre = quad.mean(axis=0)
     grow = np.array([rng.uniform(-0.02, 0.08), rng.uniform(-0.04, 0.15)], np.float32)
     out = centre + (quad - centre) * (1 + grow)
