@@ -60,7 +60,7 @@ demo-images: sysdeps venv
 	$(VENV)/bin/plate-edge analyze demo/ --json build/demo/analysis.json --draw build/demo/
 	@echo "demo: annotated images and analysis.json are in build/demo/"
 
-# --- models: rebuild every shipped model from scratch (CPU: about 7 hours; never run in CI) -----------
+# --- models: rebuild every shipped model from scratch (CPU: about 8 hours; never run in CI) -----------
 READER_SEED ?= 3
 READER_MINUTES ?= 80
 READER_TUNE_MINUTES ?= 90
@@ -71,6 +71,9 @@ READER_FOCUS_MINUTES ?= 60
 READER_TUNE2_SEED ?= 6
 READER_TUNE2_PLATES ?= 60000
 READER_TUNE2_MINUTES ?= 45
+READER_TUNE6_SEED ?= 2
+READER_TUNE6_PLATES ?= 90000
+READER_TUNE6_MINUTES ?= 45
 LOCATOR_SEED ?= 2
 LOCATOR_MINUTES ?= 60
 LOCATOR_PLATES ?= 30000
@@ -85,13 +88,16 @@ CALIBSET_SEED ?= 9101
 TESTSET_LOOSE_SEED ?= 9201
 TESTSET_LOOSE_PLATES ?= 1500
 CALIBSET_PLATES ?= 3000
-# four stages: from scratch (warm-up, plateau hold, decay), a second cosine from a lower peak, a third on
-# build/reader-tune (region-name plates oversampled, half the areas cut by the shipped locator), and a
-# fourth, shorter and from a lower peak, on build/reader-tune2 (the same plus as many new plates again)
+# five stages: from scratch (warm-up, plateau hold, decay), a second cosine from a lower peak, a third on
+# build/reader-tune (region-name plates oversampled, half the areas cut by the shipped locator), a
+# fourth, shorter and from a lower peak, on build/reader-tune2 (the same plus as many new plates again),
+# and a fifth on build/reader-tune6 (all of that plus 90,000 plates drawn with the two-line region names
+# at their real size; in a rebuild from scratch every stage's data already has them)
 READER_CMD = $(PY) -m models.training.train_reader --data build/reader-data --minutes $(READER_MINUTES) --out models/reader.onnx --seed $(READER_SEED) \
 	&& $(PY) -m models.training.train_reader --data build/reader-data --minutes $(READER_TUNE_MINUTES) --out models/reader.onnx --seed $(READER_SEED) --init models/reader.pt --lr 1e-3 \
 	&& $(PY) -m models.training.train_reader --data build/reader-tune --minutes $(READER_FOCUS_MINUTES) --out models/reader.onnx --seed $(READER_TUNE_SEED) --init models/reader.pt --lr 7e-4 \
-	&& $(PY) -m models.training.train_reader --data build/reader-tune2 --minutes $(READER_TUNE2_MINUTES) --out models/reader.onnx --seed $(READER_TUNE2_SEED) --init models/reader.pt --lr 5e-4
+	&& $(PY) -m models.training.train_reader --data build/reader-tune2 --minutes $(READER_TUNE2_MINUTES) --out models/reader.onnx --seed $(READER_TUNE2_SEED) --init models/reader.pt --lr 5e-4 \
+	&& $(PY) -m models.training.train_reader --data build/reader-tune6 --minutes $(READER_TUNE6_MINUTES) --out models/reader.onnx --seed $(READER_TUNE6_SEED) --init models/reader.pt --lr 4e-4
 DETECTOR_SEED ?= 3
 DETECTOR_MINUTES ?= 60
 DETECTOR_FRAMES ?= 10000
@@ -104,7 +110,7 @@ LOCATOR_CMD = $(PY) -m models.training.train_locator --plates $(LOCATOR_PLATES) 
 	&& $(PY) -m models.training.train_locator --plates $(LOCATOR_TUNE_PLATES) --minutes $(LOCATOR_TUNE_MINUTES) --out models/locator.onnx --seed $(LOCATOR_TUNE_SEED) --init models/locator.pt --lr 1e-3 --threads 2 --workers 2 \
 	&& $(PY) -m models.training.train_locator --plates $(LOCATOR_TUNE_PLATES) --loose $(LOCATOR_LOOSE_PLATES) --minutes $(LOCATOR_LOOSE_MINUTES) --out models/locator.onnx --seed $(LOCATOR_TUNE_SEED) --init models/locator.pt --lr 5e-4 --threads 2 --workers 2
 
-.PHONY: demo demo-images models reader-data reader-tune-data reader-tune2-data testset testset-loose calibset reader locator detector scenes eval-scenes eval-synthetic contact-sheet
+.PHONY: demo demo-images models reader-data reader-tune-data reader-tune2-data reader-tune6-data testset testset-loose calibset reader locator detector scenes eval-scenes eval-synthetic contact-sheet
 
 ## reader-data: synthetic reader shards in build/reader-data (resumable)
 reader-data: venv
@@ -125,6 +131,13 @@ reader-tune2-data: reader-tune-data
 	for f in build/reader-tune/shard-*.npz; do ln -sf ../reader-tune/$$(basename $$f) build/reader-tune2/; done
 	$(PY) -m models.training.dataset shards --out build/reader-tune2 --plates $(READER_TUNE2_PLATES) --seed $(READER_TUNE2_SEED) --focus 0.5 --locator models
 
+## reader-tune6-data: the fifth stage's data in build/reader-tune6: every shard of build/reader-tune2 and
+##                    90,000 new plates (seed 2, its first shard sorts first and is the validation shard)
+reader-tune6-data: reader-tune2-data
+	@mkdir -p build/reader-tune6
+	for f in build/reader-tune2/shard-*.npz; do ln -sf ../reader-tune2/$$(basename $$f) build/reader-tune6/; done
+	$(PY) -m models.training.dataset shards --out build/reader-tune6 --plates $(READER_TUNE6_PLATES) --seed $(READER_TUNE6_SEED) --focus 0.5 --locator models
+
 ## testset: the fixed hard synthetic test set (seeded) in build/testset
 testset: venv
 	$(PY) -m models.training.dataset testset --out build/testset --plates $(TESTSET_PLATES) --seed $(TESTSET_SEED)
@@ -138,9 +151,9 @@ testset-loose: venv
 calibset: venv
 	$(PY) -m models.training.dataset testset --out build/calibset --plates $(CALIBSET_PLATES) --seed $(CALIBSET_SEED)
 
-reader: reader-data reader-tune-data reader-tune2-data
+reader: reader-data reader-tune-data reader-tune2-data reader-tune6-data
 	$(READER_CMD)
-	$(PY) -m models.training.manifest reader models/reader.onnx --seed $(READER_TUNE2_SEED) --command "$(READER_CMD)"
+	$(PY) -m models.training.manifest reader models/reader.onnx --seed $(READER_TUNE6_SEED) --command "$(READER_CMD)"
 
 locator: venv
 	$(LOCATOR_CMD)
