@@ -124,18 +124,21 @@ reader-tune-data: reader-data
 	for i in $$(seq 0 11); do ln -sf ../reader-data/shard-$$(( $(READER_SEED) * 100000 + i )).npz build/reader-tune/; done
 	$(PY) -m models.training.dataset shards --out build/reader-tune --plates $(READER_TUNE_PLATES) --seed $(READER_TUNE_SEED) --focus 0.5 --locator models
 
+# $(call LINK_SHARDS,FROM,TO): link every shard of FROM into TO (a later stage trains on its data too)
+LINK_SHARDS = for f in $(1)/shard-*.npz; do ln -sf ../$(notdir $(1))/$$(basename $$f) $(2)/; done
+
 ## reader-tune2-data: the fourth stage's data in build/reader-tune2: every shard of build/reader-tune and
 ##       READER_TUNE2_PLATES new plates drawn the same way (seed READER_TUNE2_SEED)
 reader-tune2-data: reader-tune-data
 	@mkdir -p build/reader-tune2
-	for f in build/reader-tune/shard-*.npz; do ln -sf ../reader-tune/$$(basename $$f) build/reader-tune2/; done
+	$(call LINK_SHARDS,build/reader-tune,build/reader-tune2)
 	$(PY) -m models.training.dataset shards --out build/reader-tune2 --plates $(READER_TUNE2_PLATES) --seed $(READER_TUNE2_SEED) --focus 0.5 --locator models
 
 ## reader-tune6-data: the fifth stage's data in build/reader-tune6: every shard of build/reader-tune2 and
 ##                    90,000 new plates (seed 2, its first shard sorts first and is the validation shard)
 reader-tune6-data: reader-tune2-data
 	@mkdir -p build/reader-tune6
-	for f in build/reader-tune2/shard-*.npz; do ln -sf ../reader-tune2/$$(basename $$f) build/reader-tune6/; done
+	$(call LINK_SHARDS,build/reader-tune2,build/reader-tune6)
 	$(PY) -m models.training.dataset shards --out build/reader-tune6 --plates $(READER_TUNE6_PLATES) --seed $(READER_TUNE6_SEED) --focus 0.5 --locator models
 
 ## testset: the fixed hard synthetic test set (seeded) in build/testset
