@@ -74,6 +74,15 @@ READER_TUNE2_MINUTES ?= 45
 READER_TUNE6_SEED ?= 2
 READER_TUNE6_PLATES ?= 90000
 READER_TUNE6_MINUTES ?= 45
+# stages six and seven draw their own data while they train (models/training/reader_stage.py); they ran
+# on one H100 with 16 cores (14 and 15 generator processes): on the CPU box the same minutes see about a
+# hundredth of the samples, so give them more (READER_G1_MINUTES, READER_G2_MINUTES) and fewer workers
+READER_G1_SEED ?= 61
+READER_G1_MINUTES ?= 8.2
+READER_G1_WORKERS ?= 14
+READER_G2_SEED ?= 62
+READER_G2_MINUTES ?= 8.8
+READER_G2_WORKERS ?= 15
 LOCATOR_SEED ?= 2
 LOCATOR_MINUTES ?= 60
 LOCATOR_PLATES ?= 30000
@@ -91,13 +100,17 @@ CALIBSET_PLATES ?= 3000
 # five stages: from scratch (warm-up, plateau hold, decay), a second cosine from a lower peak, a third on
 # build/reader-tune (region-name plates oversampled, half the areas cut by the shipped locator), a
 # fourth, shorter and from a lower peak, on build/reader-tune2 (the same plus as many new plates again),
-# and a fifth on build/reader-tune6 (all of that plus 90,000 plates drawn with the two-line region names
-# at their real size; in a rebuild from scratch every stage's data already has them)
+# a fifth on build/reader-tune6 (all of that plus 90,000 plates drawn with the two-line region names
+# at their real size; in a rebuild from scratch every stage's data already has them), then two stages
+# that draw fresh plates as they train, batch 1024, with shift/scale jitter: the first taught v5 the
+# reader margin (edge.areas.READ_MARGIN; in a rebuild every stage already has it), the second is v6
 READER_CMD = $(PY) -m models.training.train_reader --data build/reader-data --minutes $(READER_MINUTES) --out models/reader.onnx --seed $(READER_SEED) \
 	&& $(PY) -m models.training.train_reader --data build/reader-data --minutes $(READER_TUNE_MINUTES) --out models/reader.onnx --seed $(READER_SEED) --init models/reader.pt --lr 1e-3 \
 	&& $(PY) -m models.training.train_reader --data build/reader-tune --minutes $(READER_FOCUS_MINUTES) --out models/reader.onnx --seed $(READER_TUNE_SEED) --init models/reader.pt --lr 7e-4 \
 	&& $(PY) -m models.training.train_reader --data build/reader-tune2 --minutes $(READER_TUNE2_MINUTES) --out models/reader.onnx --seed $(READER_TUNE2_SEED) --init models/reader.pt --lr 5e-4 \
-	&& $(PY) -m models.training.train_reader --data build/reader-tune6 --minutes $(READER_TUNE6_MINUTES) --out models/reader.onnx --seed $(READER_TUNE6_SEED) --init models/reader.pt --lr 4e-4
+	&& $(PY) -m models.training.train_reader --data build/reader-tune6 --minutes $(READER_TUNE6_MINUTES) --out models/reader.onnx --seed $(READER_TUNE6_SEED) --init models/reader.pt --lr 4e-4 \
+	&& $(PY) -m models.training.reader_stage --data build/reader-g1 --plates 2000000 --seed $(READER_G1_SEED) --focus 0.35 --workers $(READER_G1_WORKERS) -- --minutes $(READER_G1_MINUTES) --out models/reader.onnx --init models/reader.pt --lr 1.2e-3 --batch 1024 --log-every 300 --reload-every 200 --jitter 0.03 --threads 2 --val-size 3000 \
+	&& $(PY) -m models.training.reader_stage --data build/reader-g2 --plates 2000000 --seed $(READER_G2_SEED) --focus 0.5 --workers $(READER_G2_WORKERS) -- --minutes $(READER_G2_MINUTES) --out models/reader.onnx --init models/reader.pt --lr 6e-4 --batch 1024 --log-every 500 --reload-every 200 --jitter 0.03 --threads 1 --val-size 3000
 DETECTOR_SEED ?= 3
 DETECTOR_MINUTES ?= 60
 DETECTOR_FRAMES ?= 10000
@@ -156,7 +169,7 @@ calibset: venv
 
 reader: reader-data reader-tune-data reader-tune2-data reader-tune6-data
 	$(READER_CMD)
-	$(PY) -m models.training.manifest reader models/reader.onnx --seed $(READER_TUNE6_SEED) --command "$(READER_CMD)"
+	$(PY) -m models.training.manifest reader models/reader.onnx --seed $(READER_G2_SEED) --command "$(READER_CMD)"
 
 locator: venv
 	$(LOCATOR_CMD)

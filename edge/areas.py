@@ -8,6 +8,12 @@ retraining the reader.
 
 The two-line split overlaps (top to 0.42, bottom from 0.36): a slightly wrong plate quad then clips no
 character, and the reader is trained to ignore the slivers of the other line at the edge.
+
+An area ends at the plate's left and right edges, but the reader is shown a little beyond them
+(`READ_MARGIN`): cut flush, the printed border and the bolts sat at the very edge of every input, the
+first and last characters right beside them, and the reader learnt to drop a thin stroke there (a
+leading `1` was the most common casualty). With a margin the plate's edge is inside the input and a
+character is never the outermost stroke.
 """
 
 from __future__ import annotations
@@ -29,6 +35,10 @@ AREA_SPANS: dict[LineRole, tuple[float, float]] = {
     LineRole.TOP: (0.0, 0.42),
     LineRole.BOTTOM: (0.36, 1.0),
 }
+
+#: Horizontal context the reader sees beyond each end of an area, as a share of the plate's width. Part
+#: of the reader's input contract: recorded in its manifest entry (``read_margin``) and checked at load.
+READ_MARGIN = 0.04
 
 Quad = np.ndarray  # (4, 2) float32, clockwise from top-left
 
@@ -53,10 +63,11 @@ def unit_to_image(plate_quad: Quad) -> np.ndarray:
     return cv2.getPerspectiveTransform(src, np.asarray(plate_quad, dtype=np.float32))
 
 
-def area_quad(plate_quad: Quad, role: LineRole) -> Quad:
-    """The image-pixel quad of one area of a plate."""
+def area_quad(plate_quad: Quad, role: LineRole, margin: float = 0.0) -> Quad:
+    """The image-pixel quad of one area of a plate, widened by ``margin`` plate widths at each end."""
     v0, v1 = AREA_SPANS[role]
-    unit = np.array([[[0, v0], [1, v0], [1, v1], [0, v1]]], dtype=np.float32)
+    u0, u1 = -margin, 1.0 + margin
+    unit = np.array([[[u0, v0], [u1, v0], [u1, v1], [u0, v1]]], dtype=np.float32)
     quad: Quad = cv2.perspectiveTransform(unit, unit_to_image(plate_quad))[0]
     return quad
 
@@ -82,13 +93,13 @@ def warp_area(gray: np.ndarray, quad: Quad) -> np.ndarray:
 
 
 def cut_areas(image: np.ndarray, plate_quad: Quad, two_line: bool) -> list[AreaCut]:
-    """Cut every text area of a plate out of an image, top line first."""
+    """Cut every text area of a plate out of an image, top line first: the area's own quad (what is
+    reported) and its pixels with `READ_MARGIN` of context at each end (what the reader sees)."""
     gray = to_gray(image)
-    cuts = []
-    for role in roles_for(two_line):
-        q = area_quad(plate_quad, role)
-        cuts.append(AreaCut(role, q, warp_area(gray, q)))
-    return cuts
+    return [
+        AreaCut(role, area_quad(plate_quad, role), warp_area(gray, area_quad(plate_quad, role, READ_MARGIN)))
+        for role in roles_for(two_line)
+    ]
 
 
 #: The main characters' height as a share of the plate's height: long single-line plates carry ~80 mm

@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from edge.areas import READER_H, READER_W, AreaCut
+from edge.areas import READ_MARGIN, READER_H, READER_W, AreaCut
 from edge.plate import CHARSET, LineRead, decode_line
 from edge.runtime import DEFAULT_MODELS_DIR, Device, ModelError, create_session, load_manifest
 
@@ -51,6 +51,12 @@ class OnnxReader:
         if entry.meta.get("charset") != CHARSET:
             raise ModelError(
                 "reader charset in the manifest differs from edge.plate.CHARSET: retrain or update"
+            )
+        margin = entry.meta.get("read_margin", 0.0)  # readers before it were trained flush to the plate
+        if margin != READ_MARGIN:
+            raise ModelError(
+                f"reader was trained with read_margin={margin}, edge.areas cuts with {READ_MARGIN}: "
+                "its input would be framed differently (retrain, or use the matching release)"
             )
         self.session = create_session(entry, device, threads)
         self.input = self.session.get_inputs()[0].name

@@ -233,13 +233,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--plates", type=int, default=120_000)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--per-shard", type=int, default=5000, help="shards: plates per shard")
     ap.add_argument("--ext", choices=["png", "jpg"], default="png", help="testset image format")
     ap.add_argument("--focus", type=float, default=0.0, help="shards: share of region-name plates")
     ap.add_argument("--locator", type=Path, help="shards: models folder whose locator cuts half the areas")
     ap.add_argument("--loose", action="store_true", help="testset: crops with half the car in them")
     a = ap.parse_args(argv)
     if a.what == "shards":
-        shards = make_shards(a.out, a.plates, a.seed, workers=a.workers, focus=a.focus, locator=a.locator)
+        shards = make_shards(
+            a.out, a.plates, a.seed, a.per_shard, a.workers, focus=a.focus, locator=a.locator
+        )
         for p in shards:  # resumable: existing shards are skipped
             print(p, flush=True)
     elif a.what == "testset":

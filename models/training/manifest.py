@@ -18,6 +18,7 @@ from typing import Any
 
 import onnx
 
+from edge.areas import READ_MARGIN
 from edge.plate import CHARSET
 from edge.runtime import sha256_of
 
@@ -75,6 +76,7 @@ def record(
     if name == "reader":
         entry["charset"] = CHARSET
         entry["blank_index"] = 0
+        entry["read_margin"] = READ_MARGIN
     old = data["models"].get(name, {})
     if "calibration" in old and "calibration" not in entry and old.get("sha256") == entry["sha256"]:
         entry["calibration"] = old["calibration"]

@@ -27,6 +27,7 @@ from torch import nn
 
 from edge.areas import READER_H, READER_W
 from edge.plate import CHARSET, greedy_decode
+from models.training.dataset import MAX_LABEL
 from models.training.reader_model import ExportWrapper, Reader
 
 
@@ -55,62 +56,110 @@ def decode_texts(labels: np.ndarray, lengths: np.ndarray) -> list[str]:
 def evaluate(model: Reader, data: dict[str, np.ndarray], batch: int = 512) -> float:
     model.eval()
     wrapper = ExportWrapper(model)
+    device = next(model.parameters()).device
     truth = decode_texts(data["labels"], data["lengths"])
     hits = 0
     with torch.no_grad():
         for i in range(0, len(truth), batch):
-            x = torch.from_numpy(data["images"][i : i + batch]).float().unsqueeze(1)
-            probs = wrapper(x).numpy()
+            x = torch.from_numpy(data["images"][i : i + batch]).float().unsqueeze(1).to(device)
+            probs = wrapper(x).cpu().numpy()
             hits += sum(greedy_decode(p)[0] == t for p, t in zip(probs, truth[i : i + batch], strict=True))
     model.train()
     return hits / max(len(truth), 1)
 
 
-def augment(x: torch.Tensor) -> torch.Tensor:
-    """Cheap on-line variation on top of the synthesizer: contrast, inversion-free brightness, noise."""
+def augment(x: torch.Tensor, jitter: float = 0.0) -> torch.Tensor:
+    """Cheap on-line variation on top of the synthesizer: contrast, inversion-free brightness, noise;
+    with ``jitter`` > 0 also a small random shift and horizontal scale (share of the width), which
+    stands in for more quad error when a fast device sees each sample many times."""
     b = x.shape[0]
-    gain = torch.empty(b, 1, 1, 1).uniform_(0.7, 1.3)
-    bias = torch.empty(b, 1, 1, 1).uniform_(-0.2, 0.2)
+    if jitter > 0:
+        theta = torch.zeros(b, 2, 3, device=x.device)
+        theta[:, 0, 0] = 1 + torch.empty(b, device=x.device).uniform_(-jitter, jitter)
+        theta[:, 1, 1] = 1 + torch.empty(b, device=x.device).uniform_(-jitter, jitter)
+        theta[:, 0, 2] = torch.empty(b, device=x.device).uniform_(-jitter, jitter)
+        theta[:, 1, 2] = torch.empty(b, device=x.device).uniform_(-2 * jitter, 2 * jitter)
+        grid = nn.functional.affine_grid(theta, list(x.shape), align_corners=False)
+        x = nn.functional.grid_sample(x, grid, padding_mode="border", align_corners=False)
+    gain = torch.empty(b, 1, 1, 1, device=x.device).uniform_(0.7, 1.3)
+    bias = torch.empty(b, 1, 1, 1, device=x.device).uniform_(-0.2, 0.2)
     return (x * gain + bias + torch.randn_like(x) * 0.03).clamp(-1.5, 1.5)
+
+
+class ShardPool:
+    """Every complete training shard of a folder, held as tensors on the training device.
+
+    Shards may still be appearing (the generator writes them while the trainer runs): `refresh` loads
+    only the ones not yet held and appends them, so a long run on a fast device never re-reads what it
+    has. The validation shard (``val_path``) is never trained on.
+    """
+
+    def __init__(self, folder: Path, val_path: Path, device: torch.device) -> None:
+        self.folder, self.val_path, self.device = folder, val_path, device
+        self.used: list[Path] = []
+        self.images = torch.empty(0, READER_H, READER_W, dtype=torch.uint8, device=device)
+        self.labels = torch.empty(0, MAX_LABEL, dtype=torch.long, device=device)
+        self.lengths = torch.empty(0, dtype=torch.long, device=device)
+        self.easy = np.zeros(0, np.int64)
+
+    def pending(self) -> list[Path]:
+        fresh = [
+            p for p in sorted(self.folder.glob("shard-*.npz")) if p != self.val_path and p not in self.used
+        ]
+        return _complete(fresh)
+
+    def refresh(self, val_size: int) -> None:
+        new = self.pending()
+        if not new:
+            return
+        data = load(new)
+        start = len(self.lengths)
+        self.easy = np.concatenate([self.easy, start + np.nonzero(data["char_h"] >= 24)[0]])
+        self.images = torch.cat([self.images, torch.from_numpy(data["images"]).to(self.device)])
+        self.labels = torch.cat(
+            [self.labels, torch.from_numpy(data["labels"].astype(np.int64)).to(self.device)]
+        )
+        self.lengths = torch.cat(
+            [self.lengths, torch.from_numpy(data["lengths"].astype(np.int64)).to(self.device)]
+        )
+        self.used += new
+        print(
+            f"train samples {len(self.lengths)} from {len(self.used)} shards (easy {len(self.easy)}), "
+            f"val {val_size}, classes {len(CHARSET) + 1}",
+            flush=True,
+        )
 
 
 def train(args: argparse.Namespace) -> Reader:
     torch.manual_seed(args.seed)
     rng = np.random.default_rng(args.seed)
-    shards = sorted(Path(args.data).glob("shard-*.npz"))
-    if len(shards) < 2:
-        raise SystemExit(f"need at least 2 shards in {args.data}, found {len(shards)}")
-    val = load(shards[:1])
+    device = torch.device(
+        "cuda" if args.device == "auto" and torch.cuda.is_available() else args.device.replace("auto", "cpu")
+    )
+    folder = Path(args.data)
+    t0 = time.time()
+    # the generator may still be starting: wait for two complete shards. The first (sorted) complete
+    # one validates; with several generator processes it need not be the seed's first shard.
+    while len(ready := _complete(sorted(folder.glob("shard-*.npz")))) < 2:
+        if time.time() - t0 > args.wait_minutes * 60:
+            raise SystemExit(f"need at least 2 shards in {args.data}, found {len(ready)}")
+        time.sleep(5)
+    val = load(ready[:1])
     val = {k: v[: args.val_size] for k, v in val.items()}
-    used: list[Path] = []
+    print(f"validation shard {ready[0].name}", flush=True)
+    pool = ShardPool(folder, ready[0], device)
+    pool.refresh(len(val["lengths"]))
 
-    def refresh() -> tuple[int, np.ndarray, torch.Tensor, torch.Tensor, torch.Tensor]:
-        # shards may still be being written by the generator: take the new complete ones
-        used[:] = _complete(sorted(Path(args.data).glob("shard-*.npz"))[1:])
-        data = load(used)
-        n = len(data["lengths"])
-        easy = np.nonzero(data["char_h"] >= 24)[0]
-        print(
-            f"train samples {n} from {len(used)} shards (easy {len(easy)}), val {len(val['lengths'])}, "
-            f"classes {len(CHARSET) + 1}",
-            flush=True,
-        )
-        return (
-            n,
-            easy,
-            torch.from_numpy(data["images"]),
-            torch.from_numpy(data["labels"].astype(np.int64)),
-            torch.from_numpy(data["lengths"].astype(np.int64)),
-        )
-
-    n, easy, images, labels, lengths = refresh()
-
-    model = Reader(len(CHARSET) + 1)
+    if device.type == "cuda":
+        torch.backends.cudnn.benchmark = True
+        torch.backends.cuda.matmul.allow_tf32 = True
+        torch.backends.cudnn.allow_tf32 = True
+    model = Reader(len(CHARSET) + 1).to(device)
     if args.init is not None:  # continue an earlier run: no plateau to escape, decay from the start
-        model.load_state_dict(torch.load(args.init))
+        model.load_state_dict(torch.load(args.init, map_location=device))
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
     ctc = nn.CTCLoss(blank=0, zero_infinity=True)
-    budget = args.minutes * 60.0
+    budget = args.minutes * 60.0 - (time.time() - t0)
     t0 = time.time()
     escaped_at: float | None = 0.0 if args.init is not None else None
     step, seen, best, best_state = 0, 0, -1.0, None
@@ -124,25 +173,24 @@ def train(args: argparse.Namespace) -> Reader:
             lr = args.lr * (0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * frac)))
         for g in opt.param_groups:
             g["lr"] = lr
-        pool = easy if escaped_at is None and len(easy) > args.batch else None
-        idx = torch.from_numpy(
-            rng.choice(pool, args.batch) if pool is not None else rng.integers(0, n, args.batch)
-        )
-        x = augment(images[idx].float().unsqueeze(1) / 127.5 - 1.0)
-        y, ylen = labels[idx], lengths[idx]
+        n = len(pool.lengths)
+        easy = escaped_at is None and len(pool.easy) > args.batch
+        idx = torch.from_numpy(rng.choice(pool.easy, args.batch) if easy else rng.integers(0, n, args.batch))
+        idx = idx.to(device)
+        x = augment(pool.images[idx].float().unsqueeze(1) / 127.5 - 1.0, args.jitter)
+        y, ylen = pool.labels[idx], pool.lengths[idx]
         logits = model(x)  # (B, T, C)
         logp = logits.log_softmax(-1).transpose(0, 1)  # (T, B, C)
-        tlen = torch.full((x.shape[0],), logp.shape[0], dtype=torch.long)
-        targets = torch.cat([y[i, : ylen[i]] for i in range(len(ylen))])
-        loss = ctc(logp, targets, tlen, ylen)
+        tlen = torch.full((x.shape[0],), logp.shape[0], dtype=torch.long, device=device)
+        loss = ctc(logp, y, tlen, ylen)  # padded (B, S) targets: no per-sample slicing
         opt.zero_grad(set_to_none=True)
         loss.backward()
         nn.utils.clip_grad_norm_(model.parameters(), 5.0)
         opt.step()
         step += 1
         seen += x.shape[0]
-        if step % args.reload_every == 0 and len(sorted(Path(args.data).glob("shard-*.npz"))) - 1 > len(used):
-            n, easy, images, labels, lengths = refresh()
+        if step % args.reload_every == 0:
+            pool.refresh(len(val["lengths"]))
         if step % args.log_every == 0:
             acc = evaluate(model, val)
             if escaped_at is None and acc >= args.escape:
@@ -159,7 +207,7 @@ def train(args: argparse.Namespace) -> Reader:
         model.load_state_dict(best_state)
     final = evaluate(model, val)
     print(f"done: steps={step} samples={seen} val_exact={final:.4f}", flush=True)
-    return model
+    return model.cpu()
 
 
 def export(model: Reader, out: Path) -> None:
@@ -194,6 +242,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--reload-every", type=int, default=1000, help="steps between looks for new shards")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--device", default="auto", help="auto (CUDA when there is one), cpu or cuda")
+    ap.add_argument("--jitter", type=float, default=0.0, help="random shift/scale, share of the width")
+    ap.add_argument("--wait-minutes", type=float, default=0.0, help="wait this long for the first shards")
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
     model = train(args)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import re
 import shutil
 import subprocess
@@ -12,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from edge.areas import READ_MARGIN
 from edge.engine import Engine
 from edge.evaluate import read_manifest
 from edge.imageio import read_image
@@ -117,4 +119,21 @@ def test_a_tampered_model_is_refused(tmp_path: Path) -> None:
     data[-10] ^= 0xFF
     (models / "reader.onnx").write_bytes(bytes(data))
     with pytest.raises(ModelError, match="sha256"):
+        Engine.load(models, device="cpu")
+
+
+@pytest.mark.parametrize("margin", [None, 0.0, 0.08])
+def test_a_reader_trained_with_another_margin_is_refused(tmp_path: Path, margin: float | None) -> None:
+    """A reader sees its areas with `READ_MARGIN` of context; one trained on other framing (the
+    releases before the margin carry no key) would read worse without a word, so it is refused."""
+    models = tmp_path / "models"
+    shutil.copytree(require_models(), models, ignore=shutil.ignore_patterns("training", "*.pt", "*.png"))
+    manifest = json.loads((models / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["models"]["reader"]["read_margin"] == READ_MARGIN  # the shipped one matches
+    if margin is None:
+        del manifest["models"]["reader"]["read_margin"]
+    else:
+        manifest["models"]["reader"]["read_margin"] = margin
+    (models / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
+    with pytest.raises(ModelError, match="read_margin"):
         Engine.load(models, device="cpu")

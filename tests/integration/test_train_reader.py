@@ -8,6 +8,7 @@ shipped ONNX's output shape from drifting apart from the network in the code.
 from __future__ import annotations
 
 import shlex
+import time
 from pathlib import Path
 
 import numpy as np
@@ -57,3 +58,42 @@ def test_shipped_onnx_has_the_shape_of_the_network_in_the_code() -> None:
     (probs,) = session.run(None, {"image": np.zeros((2, 1, READER_H, READER_W), np.float32)})
     assert logits.shape == (1, TIME_STEPS, len(CHARSET) + 1)
     assert probs.shape == (2, *logits.shape[1:])
+
+
+def test_the_shard_pool_takes_shards_as_they_land_and_never_the_validation_one(tmp_path: Path) -> None:
+    for seed in (1, 2):
+        _shard(ShardJob(seed, 3, str(tmp_path)))
+    val = tmp_path / "shard-1.npz"
+    pool = train_reader.ShardPool(tmp_path, val, torch.device("cpu"))
+    pool.refresh(8)
+    assert pool.used == [tmp_path / "shard-2.npz"]
+    first = len(pool.lengths)
+    assert first >= 3 and pool.images.shape == (first, READER_H, READER_W)
+    (tmp_path / ".tmp-9.npz").write_bytes(b"half written")  # the generator's file before its rename
+    _shard(ShardJob(0, 4, str(tmp_path)))  # sorts before the validation shard: still trained on
+    pool.refresh(8)
+    assert pool.used == [tmp_path / "shard-2.npz", tmp_path / "shard-0.npz"]
+    assert len(pool.lengths) == len(pool.labels) == len(pool.images) > first
+    pool.refresh(8)  # nothing new: nothing read twice
+    assert len(pool.used) == 2
+
+
+def test_a_stage_draws_its_data_while_it_trains(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`reader_stage`: the generator runs beside the trainer, which starts on the first shards and
+    stops the generator when its budget is spent (no process left behind)."""
+    from models.training import reader_stage
+
+    data, out = tmp_path / "data", tmp_path / "reader.onnx"
+    train = f"--minutes 0.25 --batch 8 --warmup 2 --log-every 3 --reload-every 2 --val-size 8 --out {out}"
+    rc = reader_stage.main(
+        shlex.split(f"--data {data} --plates 3000 --seed 5 --per-shard 3 --workers 1 -- {train} --threads 1")
+    )
+    assert rc == 0
+    log = capsys.readouterr().out
+    assert "validation shard shard-5000" in log and "val_exact=" in log
+    landed = int(log.rsplit("shards landed: ", 1)[1].split()[0])
+    assert 2 <= landed < 3000 // 3  # stopped early: PLATES is a ceiling
+    assert "Traceback" not in (data / "generator.log").read_text()
+    time.sleep(1)
+    assert sorted(data.glob("shard-*.npz")) and len(list(data.glob("shard-*.npz"))) == landed  # stopped
+    assert out.is_file()

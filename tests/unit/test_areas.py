@@ -10,6 +10,7 @@ import pytest
 
 from edge.areas import (
     AREA_SPANS,
+    READ_MARGIN,
     READER_H,
     READER_W,
     area_quad,
@@ -83,6 +84,27 @@ def test_area_quad(quad: np.ndarray, role: LineRole, expected: np.ndarray) -> No
     got = area_quad(quad, role)
     assert got.shape == (4, 2)
     np.testing.assert_allclose(got, expected, atol=1e-3)
+
+
+@pytest.mark.parametrize(
+    ("quad", "role", "margin", "expected"),
+    [
+        (RECT, LineRole.SINGLE, 0.1, corners(-10, 20, 230, 120)),
+        (RECT, LineRole.TOP, 0.05, corners(0, 20, 220, 20 + 0.42 * 100)),
+        (corners(0, 0, 335, 170), LineRole.BOTTOM, 0.04, corners(-13.4, 0.36 * 170, 348.4, 170)),
+        # an affine plate: the widened ends continue along its top and bottom edges
+        (
+            PARALLELOGRAM,
+            LineRole.SINGLE,
+            0.1,
+            np.array([[-20, -2], [220, 22], [240, 122], [0, 98]], np.float32),
+        ),
+    ],
+)
+def test_area_quad_with_margin_reaches_beyond_the_plate_ends(
+    quad: np.ndarray, role: LineRole, margin: float, expected: np.ndarray
+) -> None:
+    np.testing.assert_allclose(area_quad(quad, role, margin), expected, atol=1e-3)
 
 
 @pytest.mark.parametrize("role", list(LineRole))
@@ -177,8 +199,23 @@ def test_cut_areas_single_line() -> None:
     image = cv2.cvtColor(np.random.default_rng(2).integers(0, 256, (150, 300), np.uint8), cv2.COLOR_GRAY2BGR)
     (cut,) = cut_areas(image, TRAPEZOID, two_line=False)
     assert cut.role is LineRole.SINGLE
-    np.testing.assert_allclose(cut.quad, TRAPEZOID, atol=1e-3)
-    assert np.array_equal(cut.pixels, warp_area(to_gray(image), cut.quad))
+    np.testing.assert_allclose(cut.quad, TRAPEZOID, atol=1e-3)  # the area reported: the plate itself
+    widened = area_quad(TRAPEZOID, LineRole.SINGLE, READ_MARGIN)  # what the reader sees
+    assert np.array_equal(cut.pixels, warp_area(to_gray(image), widened))
+
+
+def test_the_reader_sees_the_plate_ends_inside_its_input() -> None:
+    """A 256 px plate (120) on background (30): the margin shows background at both ends, and every
+    plate column (its first and last included) lies inside the input, not on its edge."""
+    x0, y0, w, h = 60, 40, 256, 64
+    gray = np.full((200, 400), 30, np.uint8)
+    gray[y0 : y0 + h, x0 : x0 + w] = 120
+    (cut,) = cut_areas(cv2.cvtColor(gray, cv2.COLOR_GRAY2BGR), corners(x0, y0, x0 + w, y0 + h), False)
+    plate_cols = np.nonzero(cut.pixels[READER_H // 2] > 75)[0]
+    side = READER_W * READ_MARGIN / (1 + 2 * READ_MARGIN)  # background columns at each end
+    assert plate_cols[0] == pytest.approx(side, abs=1)
+    assert READER_W - 1 - plate_cols[-1] == pytest.approx(side, abs=1)
+    assert len(plate_cols) == pytest.approx(READER_W - 2 * side, abs=2)
 
 
 def test_cut_areas_two_lines_show_each_line_and_the_overlap() -> None:
