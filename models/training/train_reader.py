@@ -8,7 +8,9 @@ which is what sank the first baseline. Here:
   ``--escape`` (the plateau is over), and only then decays (cosine) over the remaining time budget;
 * curriculum: until the plateau is escaped, batches come from the easier samples (larger characters);
 * progress is logged as real numbers every ``--log-every`` steps: loss, lr, greedy exact match on a
-  held-out shard, samples/s.
+  held-out shard, samples/s;
+* ``--device auto`` trains on CUDA when there is one; shards that land while it runs are picked up
+  (`ShardPool`), which is how `reader_stage` trains while the synthesizer draws.
 
     python -m models.training.train_reader --data build/reader-data --minutes 55 --out models/reader.onnx
 """
@@ -70,8 +72,9 @@ def evaluate(model: Reader, data: dict[str, np.ndarray], batch: int = 512) -> fl
 
 def augment(x: torch.Tensor, jitter: float = 0.0) -> torch.Tensor:
     """Cheap on-line variation on top of the synthesizer: contrast, inversion-free brightness, noise;
-    with ``jitter`` > 0 also a small random shift and horizontal scale (share of the width), which
-    stands in for more quad error when a fast device sees each sample many times."""
+    with ``jitter`` > 0 also a small random scale (up to ``jitter`` either way, both axes) and shift
+    (up to half ``jitter`` of the width, ``jitter`` of the height: grid units span 2), which stands in
+    for more quad error when a fast device sees each sample many times."""
     b = x.shape[0]
     if jitter > 0:
         theta = torch.zeros(b, 2, 3, device=x.device)
