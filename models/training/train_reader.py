@@ -111,7 +111,7 @@ class ShardPool:
         ]
         return _complete(fresh)
 
-    def refresh(self, val_size: int) -> None:
+    def refresh(self) -> None:
         new = self.pending()
         if not new:
             return
@@ -127,8 +127,7 @@ class ShardPool:
         )
         self.used += new
         print(
-            f"train samples {len(self.lengths)} from {len(self.used)} shards (easy {len(self.easy)}), "
-            f"val {val_size}, classes {len(CHARSET) + 1}",
+            f"train samples {len(self.lengths)} from {len(self.used)} shards (easy {len(self.easy)})",
             flush=True,
         )
 
@@ -136,9 +135,8 @@ class ShardPool:
 def train(args: argparse.Namespace) -> Reader:
     torch.manual_seed(args.seed)
     rng = np.random.default_rng(args.seed)
-    device = torch.device(
-        "cuda" if args.device == "auto" and torch.cuda.is_available() else args.device.replace("auto", "cpu")
-    )
+    auto = "cuda" if torch.cuda.is_available() else "cpu"
+    device = torch.device(auto if args.device == "auto" else args.device)
     folder = Path(args.data)
     t0 = time.time()
     # the generator may still be starting: wait for two complete shards. The first (sorted) complete
@@ -149,9 +147,12 @@ def train(args: argparse.Namespace) -> Reader:
         time.sleep(5)
     val = load(ready[:1])
     val = {k: v[: args.val_size] for k, v in val.items()}
-    print(f"validation shard {ready[0].name}", flush=True)
+    print(
+        f"validation shard {ready[0].name}: {len(val['lengths'])} areas, classes {len(CHARSET) + 1}",
+        flush=True,
+    )
     pool = ShardPool(folder, ready[0], device)
-    pool.refresh(len(val["lengths"]))
+    pool.refresh()
 
     if device.type == "cuda":
         torch.backends.cudnn.benchmark = True
@@ -193,7 +194,7 @@ def train(args: argparse.Namespace) -> Reader:
         step += 1
         seen += x.shape[0]
         if step % args.reload_every == 0:
-            pool.refresh(len(val["lengths"]))
+            pool.refresh()
         if step % args.log_every == 0:
             acc = evaluate(model, val)
             if escaped_at is None and acc >= args.escape:

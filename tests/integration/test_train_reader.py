@@ -65,16 +65,16 @@ def test_the_shard_pool_takes_shards_as_they_land_and_never_the_validation_one(t
         _shard(ShardJob(seed, 3, str(tmp_path)))
     val = tmp_path / "shard-1.npz"
     pool = train_reader.ShardPool(tmp_path, val, torch.device("cpu"))
-    pool.refresh(8)
+    pool.refresh()
     assert pool.used == [tmp_path / "shard-2.npz"]
     first = len(pool.lengths)
     assert first >= 3 and pool.images.shape == (first, READER_H, READER_W)
     (tmp_path / ".tmp-9.npz").write_bytes(b"half written")  # the generator's file before its rename
     _shard(ShardJob(0, 4, str(tmp_path)))  # sorts before the validation shard: still trained on
-    pool.refresh(8)
+    pool.refresh()
     assert pool.used == [tmp_path / "shard-2.npz", tmp_path / "shard-0.npz"]
     assert len(pool.lengths) == len(pool.labels) == len(pool.images) > first
-    pool.refresh(8)  # nothing new: nothing read twice
+    pool.refresh()  # nothing new: nothing read twice
     assert len(pool.used) == 2
 
 
