@@ -1,4 +1,5 @@
-"""How a gate camera sees a plate: surroundings, frame, perspective, light, optics, sensor and codec.
+"""How a gate camera sees a plate: surroundings, frame, perspective, light, optics, sensor, the camera's
+own processing (wide dynamic range, interlacing, edge enhancement) and codec.
 
 `capture` takes a flat plate texture and returns a camera-like image with the plate's quadrilateral in
 it. Each degradation is drawn independently with the probability real gate footage suggests; the ranges
@@ -243,6 +244,37 @@ def plate_window(
     return np.minimum(lo, quad.min(axis=0)), np.maximum(hi, quad.max(axis=0))
 
 
+def camera_sharpen(img: np.ndarray, sigma: float, amount: float) -> np.ndarray:
+    """In-camera edge enhancement (unsharp mask in sensor pixels): a dark rim outside bright strokes
+    and a bright one inside, noise grown with the edges. Most CCTV ships with it on; a reader that has
+    only seen soft edges takes the halos for strokes. Float in, float out, unclipped."""
+    return img + amount * (img - cv2.GaussianBlur(img, (0, 0), sigma))
+
+
+def wide_dynamic_range(img: np.ndarray, sigma: float, strength: float) -> np.ndarray:
+    """A gate camera's WDR / local tone mapping, as when the exit faces the sun: large-scale brightness
+    pulled towards the mean (a plate in shadow lifted, sky pressed down), leaving flat tones and halos
+    around the plate's edges. Float in, float out, unclipped."""
+    base = cv2.GaussianBlur(img, (0, 0), sigma)
+    return img + strength * (float(base.mean()) - base)
+
+
+def interlace(img: np.ndarray, shift: int, bob: bool) -> np.ndarray:
+    """An interlaced frame. ``bob``: only the even field, lines doubled (half the vertical resolution,
+    what cheap deinterlacing keeps); otherwise the odd field moved ``shift`` px sideways by the car's
+    motion between fields (combing), edges replicated."""
+    h, w = img.shape[:2]
+    if bob:
+        even = np.ascontiguousarray(img[0::2])
+        return cv2.resize(even, (w, h), interpolation=cv2.INTER_LINEAR)
+    out = img.copy()
+    m = np.float32([[1, 0, shift], [0, 1, 0]])
+    out[1::2] = cv2.warpAffine(
+        np.ascontiguousarray(img[1::2]), m, (w, (h // 2)), borderMode=cv2.BORDER_REPLICATE
+    )
+    return out
+
+
 def degrade(img: np.ndarray, rng: np.random.Generator, quad: np.ndarray, char_h: float) -> np.ndarray:
     """The photometric half of `capture`: RGB float image in, camera-like BGR uint8 out."""
     img = img.astype(np.float32)  # a copy: the caller keeps the clean image to score legibility
@@ -270,6 +302,8 @@ def degrade(img: np.ndarray, rng: np.random.Generator, quad: np.ndarray, char_h:
                 img
                 + rng.uniform(60, 200) * np.exp(-((xx - cx) ** 2 + (yy - cy) ** 2) / (2 * r * r))[..., None]
             )
+    if rng.random() < 0.12:
+        img = wide_dynamic_range(img, char_h * rng.uniform(1.5, 4.0), rng.uniform(0.3, 0.8))
     img = np.clip(img, 0, 255)
     gamma = rng.uniform(0.6, 1.5)
     img = 255.0 * (img / 255.0) ** gamma
@@ -294,7 +328,11 @@ def degrade(img: np.ndarray, rng: np.random.Generator, quad: np.ndarray, char_h:
         f = rng.uniform(1.3, 3.0)
         small = cv2.resize(img, (max(8, int(w / f)), max(4, int(h / f))), interpolation=cv2.INTER_AREA)
         img = cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
+    if rng.random() < 0.06:  # an interlaced sensor: a car that moved between the fields, or one field
+        img = interlace(img, int(round(rng.normal(0, char_h * 0.08))), bob=rng.random() < 0.5)
     img = img + rng.normal(0, rng.uniform(0, 10), img.shape).astype(np.float32)
+    if rng.random() < 0.4:  # the camera's own edge enhancement, after the noise it amplifies
+        img = camera_sharpen(img, rng.uniform(0.6, 1.6), rng.uniform(0.4, 1.8))
     out = np.clip(img, 0, 255).astype(np.uint8)
     out = cv2.cvtColor(out, cv2.COLOR_RGB2BGR)
     if rng.random() < 0.85:

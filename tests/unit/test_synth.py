@@ -30,7 +30,16 @@ from edge.plate import (
     plate_kind,
     split_two_line,
 )
-from models.training.capture import camera_view, capture, plate_window, render_scale, sample_char_height
+from models.training.capture import (
+    camera_sharpen,
+    camera_view,
+    capture,
+    interlace,
+    plate_window,
+    render_scale,
+    sample_char_height,
+    wide_dynamic_range,
+)
 from models.training.dataset import (
     MAX_LABEL,
     REGION_STYLES,
@@ -372,6 +381,53 @@ def test_camera_view_is_a_gate_camera(aspect: float) -> None:
 def test_camera_view_is_deterministic_by_seed() -> None:
     assert np.array_equal(camera_view(rng(3), 4.7), camera_view(rng(3), 4.7))
     assert not np.array_equal(camera_view(rng(3), 4.7), camera_view(rng(4), 4.7))
+
+
+def step_edge(h: int = 20, w: int = 40, dark: float = 40.0, bright: float = 200.0) -> np.ndarray:
+    """A float RGB image: dark left half, bright right half."""
+    img = np.full((h, w, 3), dark, np.float32)
+    img[:, w // 2 :] = bright
+    return img
+
+
+@pytest.mark.parametrize(("sigma", "amount"), [(0.6, 0.4), (1.0, 1.0), (1.6, 1.8)])
+def test_camera_sharpen_rings_at_edges_and_leaves_flat_areas(sigma: float, amount: float) -> None:
+    img = step_edge()
+    out = camera_sharpen(img, sigma, amount)
+    row = out[10, :, 0]
+    assert row.max() > 200.0 + 5 * amount and row.min() < 40.0 - 5 * amount  # halos on both sides
+    assert row[:5] == pytest.approx(40.0, abs=1e-3) and row[-5:] == pytest.approx(200.0, abs=1e-3)
+    assert np.array_equal(camera_sharpen(img, sigma, 0.0), img)
+
+
+@pytest.mark.parametrize("strength", [0.3, 0.5, 0.8])
+def test_wide_dynamic_range_pulls_large_areas_towards_the_mean(strength: float) -> None:
+    img = step_edge(h=60, w=240)
+    out = wide_dynamic_range(img, 8.0, strength)
+    before = img[:, 200:].mean() - img[:, :40].mean()
+    after = out[:, 200:].mean() - out[:, :40].mean()
+    assert after == pytest.approx(before * (1 - strength), rel=0.05)  # far from the edge: flattened
+    assert out.mean() == pytest.approx(img.mean(), abs=1.0)
+
+
+@pytest.mark.parametrize("shift", [-3, 1, 4])
+def test_interlace_combing_moves_only_the_odd_field(shift: int) -> None:
+    img = step_edge(h=21)
+    out = interlace(img, shift, bob=False)
+    assert np.array_equal(out[0::2], img[0::2])
+    edge_in, edge_out = np.argmax(img[1, :, 0] > 100), np.argmax(out[1, :, 0] > 100)
+    assert edge_out - edge_in == shift
+
+
+@pytest.mark.parametrize("h", [20, 21])
+def test_interlace_bob_keeps_one_field(h: int) -> None:
+    g = rng(5)
+    img = g.uniform(0, 255, (h, 30, 3)).astype(np.float32)
+    other = img.copy()
+    other[1::2] = g.uniform(0, 255, other[1::2].shape)  # a different odd field...
+    out = interlace(img, 0, bob=True)
+    assert out.shape == img.shape
+    assert np.array_equal(out, interlace(other, 0, bob=True))  # ...changes nothing
 
 
 def test_char_height_and_render_scale_ranges() -> None:
