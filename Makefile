@@ -173,7 +173,7 @@ reader: reader-data reader-tune-data reader-tune2-data reader-tune6-data
 
 locator: venv
 	$(LOCATOR_CMD)
-	$(PY) -m models.training.manifest locator models/locator.onnx --seed $(LOCATOR_SEED) --command "$(LOCATOR_CMD)"
+	$(PY) -m models.training.manifest locator models/locator.onnx --seed $(LOCATOR_TUNE_SEED) --command "$(LOCATOR_CMD)"
 
 ## detector: the own plate detector on synthetic gate scenes (cached in build/detector-data); records its
 ##           manifest entry (sha256, command, seed, validation recall/precision) itself

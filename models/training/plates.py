@@ -48,6 +48,8 @@ TWO_LINE_STYLES = frozenset({"yellow_two", "green_two"})
 # digits are narrow, the syllables square); sessions 1-7 drew them at 0.6-0.8, which made the top line
 # harder than real plates and left region names the main two-line error (57 of 124 misreads, session 7).
 TOP_LINE_REGION_SCALE = (0.78, 0.95)
+# Inline, on a long single-line plate, the region name is set small beside the tall digits.
+INLINE_REGION_SCALE = (0.6, 0.8)
 COLOUR_OF = {
     "white7": "white", "white8": "white", "white8_flag": "white", "white_region": "white",
     "ev": "blue", "yellow_long": "yellow", "yellow_two": "yellow", "green_two": "green",
@@ -230,7 +232,7 @@ def _row(
     height: float,
     rng: np.random.Generator,
     fg: RGB,
-    region_scale: tuple[float, float] = (0.6, 0.8),
+    region_scale: tuple[float, float] = INLINE_REGION_SCALE,
 ) -> None:
     """Lay out one line of (char, class) in [x0, x1] mm: classes 'd' digit, 'h' Hangul, 'r' region.
 
