@@ -83,6 +83,11 @@ READER_G1_WORKERS ?= 14
 READER_G2_SEED ?= 62
 READER_G2_MINUTES ?= 8.8
 READER_G2_WORKERS ?= 15
+# stage eight, on the CPU box: data drawn beforehand with the camera's own processing (capture.py:
+# edge enhancement, wide dynamic range, interlacing)
+READER_CAM_SEED ?= 71
+READER_CAM_PLATES ?= 150000
+READER_CAM_MINUTES ?= 60
 LOCATOR_SEED ?= 2
 LOCATOR_MINUTES ?= 60
 LOCATOR_PLATES ?= 30000
@@ -103,14 +108,18 @@ CALIBSET_PLATES ?= 3000
 # a fifth on build/reader-tune6 (all of that plus 90,000 plates drawn with the two-line region names
 # at their real size; in a rebuild from scratch every stage's data already has them), then two stages
 # that draw fresh plates as they train, batch 1024, with shift/scale jitter: the first taught v5 the
-# reader margin (edge.areas.READ_MARGIN; in a rebuild every stage already has it), the second is v6
+# reader margin (edge.areas.READ_MARGIN; in a rebuild every stage already has it), the second is v6;
+# the eighth, on the CPU again, fine-tunes v6 on fresh plates filmed with the camera's own processing,
+# and v7 is the mean of the weights of v6 and that fine-tune (models/training/average_reader.py)
 READER_CMD = $(PY) -m models.training.train_reader --data build/reader-data --minutes $(READER_MINUTES) --out models/reader.onnx --seed $(READER_SEED) \
 	&& $(PY) -m models.training.train_reader --data build/reader-data --minutes $(READER_TUNE_MINUTES) --out models/reader.onnx --seed $(READER_SEED) --init models/reader.pt --lr 1e-3 \
 	&& $(PY) -m models.training.train_reader --data build/reader-tune --minutes $(READER_FOCUS_MINUTES) --out models/reader.onnx --seed $(READER_TUNE_SEED) --init models/reader.pt --lr 7e-4 \
 	&& $(PY) -m models.training.train_reader --data build/reader-tune2 --minutes $(READER_TUNE2_MINUTES) --out models/reader.onnx --seed $(READER_TUNE2_SEED) --init models/reader.pt --lr 5e-4 \
 	&& $(PY) -m models.training.train_reader --data build/reader-tune6 --minutes $(READER_TUNE6_MINUTES) --out models/reader.onnx --seed $(READER_TUNE6_SEED) --init models/reader.pt --lr 4e-4 \
 	&& $(PY) -m models.training.reader_stage --data build/reader-g1 --plates 2000000 --seed $(READER_G1_SEED) --focus 0.35 --workers $(READER_G1_WORKERS) -- --minutes $(READER_G1_MINUTES) --out models/reader.onnx --init models/reader.pt --lr 1.2e-3 --batch 1024 --log-every 300 --reload-every 200 --jitter 0.03 --threads 2 --val-size 3000 \
-	&& $(PY) -m models.training.reader_stage --data build/reader-g2 --plates 2000000 --seed $(READER_G2_SEED) --focus 0.5 --workers $(READER_G2_WORKERS) -- --minutes $(READER_G2_MINUTES) --out models/reader.onnx --init models/reader.pt --lr 6e-4 --batch 1024 --log-every 500 --reload-every 200 --jitter 0.03 --threads 1 --val-size 3000
+	&& $(PY) -m models.training.reader_stage --data build/reader-g2 --plates 2000000 --seed $(READER_G2_SEED) --focus 0.5 --workers $(READER_G2_WORKERS) -- --minutes $(READER_G2_MINUTES) --out models/reader.onnx --init models/reader.pt --lr 6e-4 --batch 1024 --log-every 500 --reload-every 200 --jitter 0.03 --threads 1 --val-size 3000 \
+	&& $(PY) -m models.training.train_reader --data build/reader-cam --minutes $(READER_CAM_MINUTES) --out build/reader-cam/reader.onnx --seed $(READER_CAM_SEED) --init models/reader.pt --lr 4e-4 --jitter 0.03 --threads 2 --log-every 300 \
+	&& $(PY) -m models.training.average_reader --out models/reader.onnx models/reader.pt build/reader-cam/reader.pt
 DETECTOR_SEED ?= 3
 DETECTOR_MINUTES ?= 60
 DETECTOR_FRAMES ?= 10000
@@ -123,7 +132,7 @@ LOCATOR_CMD = $(PY) -m models.training.train_locator --plates $(LOCATOR_PLATES) 
 	&& $(PY) -m models.training.train_locator --plates $(LOCATOR_TUNE_PLATES) --minutes $(LOCATOR_TUNE_MINUTES) --out models/locator.onnx --seed $(LOCATOR_TUNE_SEED) --init models/locator.pt --lr 1e-3 --threads 2 --workers 2 \
 	&& $(PY) -m models.training.train_locator --plates $(LOCATOR_TUNE_PLATES) --loose $(LOCATOR_LOOSE_PLATES) --minutes $(LOCATOR_LOOSE_MINUTES) --out models/locator.onnx --seed $(LOCATOR_TUNE_SEED) --init models/locator.pt --lr 5e-4 --threads 2 --workers 2
 
-.PHONY: demo demo-images models reader-data reader-tune-data reader-tune2-data reader-tune6-data testset testset-loose calibset reader locator detector scenes eval-scenes eval-synthetic contact-sheet
+.PHONY: demo demo-images models reader-data reader-tune-data reader-tune2-data reader-tune6-data reader-cam-data testset testset-loose calibset reader locator detector scenes eval-scenes eval-synthetic contact-sheet
 
 ## reader-data: synthetic reader shards in build/reader-data (resumable)
 reader-data: venv
@@ -167,9 +176,14 @@ testset-loose: venv
 calibset: venv
 	$(PY) -m models.training.dataset testset --out build/calibset --plates $(CALIBSET_PLATES) --seed $(CALIBSET_SEED)
 
-reader: reader-data reader-tune-data reader-tune2-data reader-tune6-data
+## reader-cam-data: the eighth stage's data in build/reader-cam: READER_CAM_PLATES new plates (seed
+##                   READER_CAM_SEED, half with region names, half cut by the shipped locator)
+reader-cam-data: venv
+	$(PY) -m models.training.dataset shards --out build/reader-cam --plates $(READER_CAM_PLATES) --seed $(READER_CAM_SEED) --focus 0.5 --locator models
+
+reader: reader-data reader-tune-data reader-tune2-data reader-tune6-data reader-cam-data
 	$(READER_CMD)
-	$(PY) -m models.training.manifest reader models/reader.onnx --seed $(READER_G2_SEED) --command "$(READER_CMD)"
+	$(PY) -m models.training.manifest reader models/reader.onnx --seed $(READER_CAM_SEED) --command "$(READER_CMD)"
 
 locator: venv
 	$(LOCATOR_CMD)

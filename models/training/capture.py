@@ -329,7 +329,7 @@ def degrade(img: np.ndarray, rng: np.random.Generator, quad: np.ndarray, char_h:
         small = cv2.resize(img, (max(8, int(w / f)), max(4, int(h / f))), interpolation=cv2.INTER_AREA)
         img = cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
     if rng.random() < 0.06:  # an interlaced sensor: a car that moved between the fields, or one field
-        img = interlace(img, int(round(rng.normal(0, char_h * 0.08))), bob=rng.random() < 0.5)
+        img = interlace(img, round(float(rng.normal(0, char_h * 0.08))), bob=rng.random() < 0.5)
     img = img + rng.normal(0, rng.uniform(0, 10), img.shape).astype(np.float32)
     if rng.random() < 0.4:  # the camera's own edge enhancement, after the noise it amplifies
         img = camera_sharpen(img, rng.uniform(0.6, 1.6), rng.uniform(0.4, 1.8))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import shlex
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +19,7 @@ import torch
 
 from edge.areas import READER_H, READER_W
 from edge.plate import CHARSET
-from models.training import train_reader
+from models.training import average_reader, train_reader
 from models.training.dataset import ShardJob, _shard
 from models.training.reader_model import Reader
 from tests.support.real_models import require_models
@@ -97,3 +98,50 @@ def test_a_stage_draws_its_data_while_it_trains(tmp_path: Path, capsys: pytest.C
     time.sleep(1)
     assert sorted(data.glob("shard-*.npz")) and len(list(data.glob("shard-*.npz"))) == landed  # stopped
     assert out.is_file()
+
+
+def test_averaged_reader_is_the_mean_of_its_parents_and_exports(tmp_path: Path) -> None:
+    torch.manual_seed(0)
+    a, b = Reader(len(CHARSET) + 1), Reader(len(CHARSET) + 1)
+    b.features[1].running_mean.add_(1.0)  # a batch-norm statistic differs too
+    for p in b.parameters():
+        p.data.add_(torch.randn_like(p))
+    paths = [tmp_path / "a.pt", tmp_path / "b.pt"]
+    torch.save(a.state_dict(), paths[0])
+    torch.save(b.state_dict(), paths[1])
+    out = tmp_path / "mean.onnx"
+    assert average_reader.main(["--out", str(out), *map(str, paths)]) == 0
+
+    mean = torch.load(out.with_suffix(".pt"))
+    for k, va in a.state_dict().items():
+        vb = b.state_dict()[k]
+        expected = (va + vb) / 2 if va.is_floating_point() else va
+        torch.testing.assert_close(mean[k], expected)
+    # the exported network is the averaged one: same output as the mean weights loaded in torch
+    model = Reader(len(CHARSET) + 1)
+    model.load_state_dict(mean)
+    x = np.random.default_rng(1).uniform(0, 255, (2, 1, READER_H, READER_W)).astype(np.float32)
+    with torch.no_grad():
+        want = torch.softmax(model.eval()(torch.from_numpy(x) / 127.5 - 1.0), -1).numpy()
+    session = ort.InferenceSession(str(out), providers=["CPUExecutionProvider"])
+    (probs,) = session.run(None, {"image": x})
+    np.testing.assert_allclose(probs, want, atol=1e-4)
+
+
+@pytest.mark.parametrize(
+    ("mutate", "message"),
+    [
+        (lambda s: s.pop("head.bias"), "keys"),
+        (lambda s: s.__setitem__("head.bias", torch.zeros(3)), "shapes"),
+    ],
+)
+def test_averaging_refuses_networks_that_do_not_match(
+    mutate: Callable[[dict[str, torch.Tensor]], object], message: str
+) -> None:
+    a = Reader(len(CHARSET) + 1).state_dict()
+    b = dict(Reader(len(CHARSET) + 1).state_dict())
+    mutate(b)
+    with pytest.raises(ValueError, match=message):
+        average_reader.average([a, b])
+    with pytest.raises(ValueError, match="nothing"):
+        average_reader.average([])
