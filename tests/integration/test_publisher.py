@@ -124,8 +124,12 @@ def test_status_and_camera_state_are_retained(
     publisher = make_publisher(mosquitto, prefix)
     publisher.publish_camera_state(CameraState("entry", "reconnecting", now()))  # before connecting: kept
     publisher.publish_camera_state(CameraState("entry", "streaming", now(), fps=9.81))  # latest wins
+    watch = mqtt_client()  # sees them live; once both are in, the broker holds them retained
+    watch.subscribe(f"{prefix}/#")
     publisher.start()
     assert publisher.wait_connected(5)
+    watch.expect(f"{prefix}/status", timeout=5)
+    assert json.loads(watch.expect(f"{prefix}/entry/state", timeout=5).payload)["state"] == "streaming"
 
     late = mqtt_client()
     late.subscribe(f"{prefix}/#")

@@ -70,6 +70,7 @@ class MqttProbe:
         self.messages: list[Received] = []  # not yet taken by expect()
         self.subscriptions: dict[str, int] = {}
         self._subacks: dict[int, list[ReasonCode]] = {}
+        self._renewing: set[int] = set()  # mids of subscriptions renewed after a reconnect, not yet acked
         self._looping = False
 
     # -- paho callbacks (network thread) --------------------------------------------------------
@@ -81,13 +82,18 @@ class MqttProbe:
         reason_code: ReasonCode,
         properties: Properties | None,
     ) -> None:
+        renewing: set[int] = set()
+        if not reason_code.is_failure:
+            # the SUBACKs are handled on this same thread, after this callback returns: no race
+            for topic, qos in self.subscriptions.items():
+                _result, mid = client.subscribe(topic, qos)
+                if mid is not None:
+                    renewing.add(mid)
         with self._cond:
+            self._renewing |= renewing
             self.connects.append(reason_code)
             self.connected = not reason_code.is_failure
             self._cond.notify_all()
-        if not reason_code.is_failure:
-            for topic, qos in self.subscriptions.items():
-                client.subscribe(topic, qos)
 
     def _on_disconnect(
         self,
@@ -119,7 +125,10 @@ class MqttProbe:
         properties: Properties | None,
     ) -> None:
         with self._cond:
-            self._subacks[mid] = reason_codes
+            if mid in self._renewing:
+                self._renewing.discard(mid)
+            else:
+                self._subacks[mid] = reason_codes
             self._cond.notify_all()
 
     # -- blocking API (test thread) -------------------------------------------------------------
@@ -147,7 +156,9 @@ class MqttProbe:
         return code
 
     def wait_connected(self, timeout: float = 10.0) -> bool:
-        return self._wait(lambda: self.connected, timeout)
+        """Wait until connected and every subscription renewed after a reconnect is acknowledged: a
+        message published as soon as the CONNACK is in would otherwise race the renewed SUBSCRIBE."""
+        return self._wait(lambda: self.connected and not self._renewing, timeout)
 
     def wait_disconnected(self, timeout: float = 10.0) -> bool:
         return self._wait(lambda: not self.connected, timeout)
