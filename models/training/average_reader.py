@@ -19,7 +19,7 @@ import torch
 
 from edge.plate import CHARSET
 from models.training.reader_model import Reader
-from models.training.train_reader import export
+from models.training.train_reader import save
 
 
 def average(states: list[dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
@@ -46,8 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     mean = average([torch.load(p, map_location="cpu") for p in args.weights])
     model = Reader(len(CHARSET) + 1)
     model.load_state_dict(mean)
-    export(model, args.out)
-    torch.save(mean, args.out.with_suffix(".pt"))
+    save(model, args.out)
     print(f"wrote {args.out}: the mean of {len(args.weights)} readers", flush=True)
     return 0
 

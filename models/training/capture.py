@@ -270,7 +270,7 @@ def interlace(img: np.ndarray, shift: int, bob: bool) -> np.ndarray:
     out = img.copy()
     m = np.float32([[1, 0, shift], [0, 1, 0]])
     out[1::2] = cv2.warpAffine(
-        np.ascontiguousarray(img[1::2]), m, (w, (h // 2)), borderMode=cv2.BORDER_REPLICATE
+        np.ascontiguousarray(img[1::2]), m, (w, h // 2), borderMode=cv2.BORDER_REPLICATE
     )
     return out
 

@@ -231,6 +231,13 @@ def export(model: Reader, out: Path) -> None:
     )
 
 
+def save(model: Reader, out: Path) -> None:
+    """Write a reader as the runtime loads it (``out``, ONNX) and as a later stage continues from it (the
+    weights, ``.pt`` beside it)."""
+    export(model, out)
+    torch.save(model.state_dict(), out.with_suffix(".pt"))
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m models.training.train_reader")
     ap.add_argument("--data", type=Path, required=True)
@@ -252,8 +259,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
     model = train(args)
-    export(model, args.out)
-    torch.save(model.state_dict(), args.out.with_suffix(".pt"))
+    save(model, args.out)
     print(f"wrote {args.out}", flush=True)
     return 0
 
