@@ -65,10 +65,14 @@ def unit_to_image(plate_quad: Quad) -> np.ndarray:
 
 def area_quad(plate_quad: Quad, role: LineRole, margin: float = 0.0) -> Quad:
     """The image-pixel quad of one area of a plate, widened by ``margin`` plate widths at each end."""
+    return _area_quad(unit_to_image(plate_quad), role, margin)
+
+
+def _area_quad(to_image: np.ndarray, role: LineRole, margin: float) -> Quad:
     v0, v1 = AREA_SPANS[role]
     u0, u1 = -margin, 1.0 + margin
     unit = np.array([[[u0, v0], [u1, v0], [u1, v1], [u0, v1]]], dtype=np.float32)
-    quad: Quad = cv2.perspectiveTransform(unit, unit_to_image(plate_quad))[0]
+    quad: Quad = cv2.perspectiveTransform(unit, to_image)[0]
     return quad
 
 
@@ -95,9 +99,11 @@ def warp_area(gray: np.ndarray, quad: Quad) -> np.ndarray:
 def cut_areas(image: np.ndarray, plate_quad: Quad, two_line: bool) -> list[AreaCut]:
     """Cut every text area of a plate out of an image, top line first: the area's own quad (what is
     reported) and its pixels with `READ_MARGIN` of context at each end (what the reader sees)."""
-    gray = to_gray(image)
+    gray, to_image = to_gray(image), unit_to_image(plate_quad)
     return [
-        AreaCut(role, area_quad(plate_quad, role), warp_area(gray, area_quad(plate_quad, role, READ_MARGIN)))
+        AreaCut(
+            role, _area_quad(to_image, role, 0.0), warp_area(gray, _area_quad(to_image, role, READ_MARGIN))
+        )
         for role in roles_for(two_line)
     ]
 

@@ -37,7 +37,7 @@ def test_tiny_training_run_exports_a_loadable_reader(
     for seed in (1, 2):
         _shard(ShardJob(seed, 6, str(data)))
     out = tmp_path / "reader.onnx"
-    args = shlex.split("--minutes 0.03 --batch 8 --warmup 2 --log-every 3 --val-size 8 --threads 1")
+    args = shlex.split("--minutes 0.06 --batch 8 --warmup 2 --log-every 3 --val-size 8 --threads 1")
     rc = train_reader.main(["--data", str(data), "--out", str(out), *args])
     assert rc == 0
     log = capsys.readouterr().out
@@ -49,6 +49,36 @@ def test_tiny_training_run_exports_a_loadable_reader(
     (probs,) = session.run(None, {"image": batch})
     assert probs.shape == (3, TIME_STEPS, len(CHARSET) + 1)
     np.testing.assert_allclose(probs.sum(axis=-1), 1.0, atol=1e-4)
+
+
+def test_weight_averaging_writes_the_mean_of_the_path(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`--swa-start`: a fine-tune that averages its weights from the start writes the average (not its
+    last point), with batch-norm statistics measured anew, and the averaged network exports."""
+    data = tmp_path / "data"
+    data.mkdir()
+    for seed in (1, 2):
+        _shard(ShardJob(seed, 6, str(data)))
+    init = tmp_path / "init.pt"
+    torch.manual_seed(0)
+    torch.save(Reader(len(CHARSET) + 1).state_dict(), init)
+    out = tmp_path / "reader.onnx"
+    args = "--minutes 0.05 --batch 8 --log-every 5 --val-size 8 --threads 1 --lr 1e-3 --warmup 1"
+    swa = f"--init {init} --swa-start 0 --swa-every 2 --swa-lr 1e-3 --bn-batches 3"
+    assert train_reader.main(["--data", str(data), "--out", str(out), *shlex.split(f"{args} {swa}")]) == 0
+    log = capsys.readouterr().out
+    points = int(log.split("averaging starts", 1)[1].split("averaged ", 1)[1].split()[0])
+    steps = int(log.rsplit("steps=", 1)[1].split()[0])
+    assert points == steps // 2 and points >= 2
+    written = torch.load(out.with_suffix(".pt"))
+    first = torch.load(init)
+    # trained away from the init, and batch-norm statistics re-measured on training batches
+    assert not torch.equal(written["head.weight"], first["head.weight"])
+    assert not torch.equal(written["features.1.running_mean"], first["features.1.running_mean"])
+    session = ort.InferenceSession(str(out), providers=["CPUExecutionProvider"])
+    (probs,) = session.run(None, {"image": np.zeros((1, 1, READER_H, READER_W), np.float32)})
+    assert probs.shape == (1, TIME_STEPS, len(CHARSET) + 1)
 
 
 def test_shipped_onnx_has_the_shape_of_the_network_in_the_code() -> None:
