@@ -88,6 +88,10 @@ READER_G2_WORKERS ?= 15
 READER_CAM_SEED ?= 71
 READER_CAM_PLATES ?= 150000
 READER_CAM_MINUTES ?= 60
+# stage nine, on the CPU box: fresh plates again; the fine-tune averages its own path (weight averaging)
+READER_SWA_SEED ?= 72
+READER_SWA_PLATES ?= 150000
+READER_SWA_MINUTES ?= 60
 LOCATOR_SEED ?= 2
 LOCATOR_MINUTES ?= 60
 LOCATOR_PLATES ?= 30000
@@ -110,7 +114,9 @@ CALIBSET_PLATES ?= 3000
 # that draw fresh plates as they train, batch 1024, with shift/scale jitter: the first taught v5 the
 # reader margin (edge.areas.READ_MARGIN; in a rebuild every stage already has it), the second is v6;
 # the eighth, on the CPU again, fine-tunes v6 on fresh plates filmed with the camera's own processing,
-# and v7 is the mean of the weights of v6 and that fine-tune (models/training/average_reader.py)
+# and v7 is the mean of the weights of v6 and that fine-tune (models/training/average_reader.py); the
+# ninth fine-tunes v7 on fresh plates, averaging the weights along its path from a quarter of its budget
+# on (train_reader --swa-start), and v8 is the mean of v7 and that average
 READER_CMD = $(PY) -m models.training.train_reader --data build/reader-data --minutes $(READER_MINUTES) --out models/reader.onnx --seed $(READER_SEED) \
 	&& $(PY) -m models.training.train_reader --data build/reader-data --minutes $(READER_TUNE_MINUTES) --out models/reader.onnx --seed $(READER_SEED) --init models/reader.pt --lr 1e-3 \
 	&& $(PY) -m models.training.train_reader --data build/reader-tune --minutes $(READER_FOCUS_MINUTES) --out models/reader.onnx --seed $(READER_TUNE_SEED) --init models/reader.pt --lr 7e-4 \
@@ -119,7 +125,9 @@ READER_CMD = $(PY) -m models.training.train_reader --data build/reader-data --mi
 	&& $(PY) -m models.training.reader_stage --data build/reader-g1 --plates 2000000 --seed $(READER_G1_SEED) --focus 0.35 --workers $(READER_G1_WORKERS) -- --minutes $(READER_G1_MINUTES) --out models/reader.onnx --init models/reader.pt --lr 1.2e-3 --batch 1024 --log-every 300 --reload-every 200 --jitter 0.03 --threads 2 --val-size 3000 \
 	&& $(PY) -m models.training.reader_stage --data build/reader-g2 --plates 2000000 --seed $(READER_G2_SEED) --focus 0.5 --workers $(READER_G2_WORKERS) -- --minutes $(READER_G2_MINUTES) --out models/reader.onnx --init models/reader.pt --lr 6e-4 --batch 1024 --log-every 500 --reload-every 200 --jitter 0.03 --threads 1 --val-size 3000 \
 	&& $(PY) -m models.training.train_reader --data build/reader-cam --minutes $(READER_CAM_MINUTES) --out build/reader-cam/reader.onnx --seed $(READER_CAM_SEED) --init models/reader.pt --lr 4e-4 --jitter 0.03 --threads 2 --log-every 300 \
-	&& $(PY) -m models.training.average_reader --out models/reader.onnx models/reader.pt build/reader-cam/reader.pt
+	&& $(PY) -m models.training.average_reader --out models/reader.onnx models/reader.pt build/reader-cam/reader.pt \
+	&& $(PY) -m models.training.train_reader --data build/reader-swa --minutes $(READER_SWA_MINUTES) --out build/reader-swa/reader.onnx --seed $(READER_SWA_SEED) --init models/reader.pt --lr 4e-4 --swa-start 0.25 --swa-lr 2e-4 --swa-every 100 --jitter 0.03 --threads 2 --log-every 300 \
+	&& $(PY) -m models.training.average_reader --out models/reader.onnx models/reader.pt build/reader-swa/reader.pt
 DETECTOR_SEED ?= 3
 DETECTOR_MINUTES ?= 60
 DETECTOR_FRAMES ?= 10000
@@ -132,7 +140,7 @@ LOCATOR_CMD = $(PY) -m models.training.train_locator --plates $(LOCATOR_PLATES) 
 	&& $(PY) -m models.training.train_locator --plates $(LOCATOR_TUNE_PLATES) --minutes $(LOCATOR_TUNE_MINUTES) --out models/locator.onnx --seed $(LOCATOR_TUNE_SEED) --init models/locator.pt --lr 1e-3 --threads 2 --workers 2 \
 	&& $(PY) -m models.training.train_locator --plates $(LOCATOR_TUNE_PLATES) --loose $(LOCATOR_LOOSE_PLATES) --minutes $(LOCATOR_LOOSE_MINUTES) --out models/locator.onnx --seed $(LOCATOR_TUNE_SEED) --init models/locator.pt --lr 5e-4 --threads 2 --workers 2
 
-.PHONY: demo demo-images models reader-data reader-tune-data reader-tune2-data reader-tune6-data reader-cam-data testset testset-loose calibset reader locator detector scenes eval-scenes eval-synthetic contact-sheet
+.PHONY: demo demo-images models reader-data reader-tune-data reader-tune2-data reader-tune6-data reader-cam-data reader-swa-data testset testset-loose calibset reader locator detector scenes eval-scenes eval-synthetic contact-sheet
 
 ## reader-data: synthetic reader shards in build/reader-data (resumable)
 reader-data: venv
@@ -181,9 +189,14 @@ calibset: venv
 reader-cam-data: venv
 	$(PY) -m models.training.dataset shards --out build/reader-cam --plates $(READER_CAM_PLATES) --seed $(READER_CAM_SEED) --focus 0.5 --locator models
 
-reader: reader-data reader-tune-data reader-tune2-data reader-tune6-data reader-cam-data
+## reader-swa-data: the ninth stage's data in build/reader-swa: READER_SWA_PLATES new plates (seed
+##                   READER_SWA_SEED, drawn as for the eighth)
+reader-swa-data: venv
+	$(PY) -m models.training.dataset shards --out build/reader-swa --plates $(READER_SWA_PLATES) --seed $(READER_SWA_SEED) --focus 0.5 --locator models
+
+reader: reader-data reader-tune-data reader-tune2-data reader-tune6-data reader-cam-data reader-swa-data
 	$(READER_CMD)
-	$(PY) -m models.training.manifest reader models/reader.onnx --seed $(READER_CAM_SEED) --command "$(READER_CMD)"
+	$(PY) -m models.training.manifest reader models/reader.onnx --seed $(READER_SWA_SEED) --command "$(READER_CMD)"
 
 locator: venv
 	$(LOCATOR_CMD)
