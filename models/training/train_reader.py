@@ -138,14 +138,17 @@ class ShardPool:
             flush=True,
         )
 
+    def inputs(self, idx: torch.Tensor, jitter: float) -> torch.Tensor:
+        """The samples ``idx`` as the network trains on them: scaled to [-1, 1], then `augment`ed."""
+        return augment(self.images[idx].float().unsqueeze(1) / 127.5 - 1.0, jitter)
+
 
 def _batches(
     pool: ShardPool, rng: np.random.Generator, n: int, batch: int, jitter: float
 ) -> Iterator[torch.Tensor]:
     """``n`` augmented training batches, as the network sees them in training."""
     for _ in range(n):
-        idx = torch.from_numpy(rng.integers(0, len(pool.lengths), batch)).to(pool.device)
-        yield augment(pool.images[idx].float().unsqueeze(1) / 127.5 - 1.0, jitter)
+        yield pool.inputs(torch.from_numpy(rng.integers(0, len(pool.lengths), batch)).to(pool.device), jitter)
 
 
 def _learning_rate(
@@ -211,7 +214,7 @@ def train(args: argparse.Namespace) -> Reader:
         easy = escaped_at is None and len(pool.easy) > args.batch
         idx = torch.from_numpy(rng.choice(pool.easy, args.batch) if easy else rng.integers(0, n, args.batch))
         idx = idx.to(device)
-        x = augment(pool.images[idx].float().unsqueeze(1) / 127.5 - 1.0, args.jitter)
+        x = pool.inputs(idx, args.jitter)
         y, ylen = pool.labels[idx], pool.lengths[idx]
         logits = model(x)  # (B, T, C)
         logp = logits.log_softmax(-1).transpose(0, 1)  # (T, B, C)
@@ -239,7 +242,9 @@ def train(args: argparse.Namespace) -> Reader:
                 escaped_at = time.time() - t0
                 print(f"plateau escaped at step {step} ({escaped_at:.0f}s): decay starts", flush=True)
             if acc > best:
-                best, best_state = acc, {k: v.clone() for k, v in model.state_dict().items()}
+                best = acc
+                if args.swa_start is None:  # an averaging run writes its average, never its best point
+                    best_state = {k: v.clone() for k, v in model.state_dict().items()}
             print(
                 f"step {step} t={elapsed:.0f}s loss={loss.item():.4f} lr={lr:.2e} val_exact={acc:.4f} "
                 f"best={best:.4f} {seen / max(elapsed, 1e-6):.0f} samples/s",

@@ -51,11 +51,12 @@ def test_tiny_training_run_exports_a_loadable_reader(
     np.testing.assert_allclose(probs.sum(axis=-1), 1.0, atol=1e-4)
 
 
-def test_weight_averaging_writes_the_mean_of_the_path(
+def test_weight_averaging_run_averages_every_nth_step_and_exports(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """`--swa-start`: a fine-tune that averages its weights from the start writes the average (not its
-    last point), with batch-norm statistics measured anew, and the averaged network exports."""
+    """`--swa-start 0`: a fine-tune that averages its weights from the start takes one point every
+    ``--swa-every`` steps, moves away from its init, measures its batch-norm statistics anew, and the
+    network it writes exports."""
     data = tmp_path / "data"
     data.mkdir()
     for seed in (1, 2):
