@@ -172,7 +172,7 @@ def load_recognizer_for(args: argparse.Namespace) -> Recognizer:
     from edge.recognizer import load_recognizer
 
     opts = recognition_options(args, load_config_arg(args))
-    return load_recognizer(opts.models_dir, opts.device, opts.detector)
+    return load_recognizer(opts.models_dir, opts.device, opts.detector, reread_below=opts.reread_below)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -24,6 +24,7 @@ class RecognitionOptions:
     models_dir: Path
     device: Device
     detector: DetectorKind
+    reread_below: float = RecognitionConfig.model_fields["reread_below"].default
 
 
 def add_recognition_options(parser: argparse.ArgumentParser) -> None:
@@ -62,4 +63,7 @@ def recognition_options(args: argparse.Namespace, config: Config | None) -> Reco
     detector: DetectorKind = args.detector or (
         rec.detector if rec is not None else RecognitionConfig.model_fields["detector"].default
     )
-    return RecognitionOptions(models_dir, device, detector)
+    reread_below: float = (
+        rec.reread_below if rec is not None else RecognitionConfig.model_fields["reread_below"].default
+    )
+    return RecognitionOptions(models_dir, device, detector, reread_below)

@@ -8,6 +8,7 @@ measure is what we ship.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import cv2
@@ -16,7 +17,8 @@ import numpy as np
 from edge.areas import Quad, cut_areas, unit_to_image
 from edge.locator import OnnxLocator, PlateLocator
 from edge.ocr import Calibration, LineReader, OnnxReader
-from edge.plate import is_valid, join_lines, plate_kind
+from edge.plate import LineRead, is_valid, join_lines, plate_kind
+from edge.reread import REREAD_BELOW, reread, should_reread
 from edge.runtime import DEFAULT_MODELS_DIR, Device
 
 
@@ -45,6 +47,7 @@ class PlateRead:
     areas: tuple[AreaRead, ...]
     raw_text: str
     timing_ms: dict[str, float] = field(default_factory=dict)
+    reread: bool = False  # read again through other framings (edge.reread): it was unsure at first
 
 
 def plate_colour(image: np.ndarray, quad: Quad) -> str:
@@ -76,21 +79,41 @@ def plate_colour(image: np.ndarray, quad: Quad) -> str:
     return "white"
 
 
+def joint_confidence(reads: Sequence[LineRead]) -> float:
+    """A plate's raw confidence: the product of its areas' joint confidences (0 with no area)."""
+    return float(np.prod([r.confidence for r in reads])) if reads else 0.0
+
+
 class Engine:
     """Locator + reader, loaded once and shared (ONNX Runtime sessions are thread-safe for `run`)."""
 
     def __init__(
-        self, locator: PlateLocator, reader: LineReader, calibration: Calibration | None = None
+        self,
+        locator: PlateLocator,
+        reader: LineReader,
+        calibration: Calibration | None = None,
+        reread_below: float = REREAD_BELOW,
     ) -> None:
+        """``reread_below``: plates whose raw confidence is under it are re-read through other framings
+        (`edge.reread`; 0 turns that off). The bundled calibration was fitted with the default."""
         self.locator = locator
         self.reader = reader
         self.calibration = calibration or getattr(reader, "calibration", None) or Calibration()
+        self.reread_below = reread_below
 
     @classmethod
     def load(
-        cls, models_dir: object = DEFAULT_MODELS_DIR, device: Device = "auto", threads: int = 0
+        cls,
+        models_dir: object = DEFAULT_MODELS_DIR,
+        device: Device = "auto",
+        threads: int = 0,
+        reread_below: float = REREAD_BELOW,
     ) -> Engine:
-        return cls(OnnxLocator(models_dir, device, threads), OnnxReader(models_dir, device, threads))
+        return cls(
+            OnnxLocator(models_dir, device, threads),
+            OnnxReader(models_dir, device, threads),
+            reread_below=reread_below,
+        )
 
     def read_plate(self, image: np.ndarray, box: tuple[int, int, int, int] | None = None) -> PlateRead:
         """Read the plate inside ``box`` of ``image`` (BGR), or the whole image when it is a plate crop."""
@@ -99,11 +122,14 @@ class Engine:
         t1 = time.perf_counter()
         cuts = cut_areas(image, geo.quad, geo.two_line)
         reads = self.reader.read(cuts)
+        reread_done = bool(reads) and should_reread(joint_confidence(reads), self.reread_below)
+        if reread_done:
+            reads = reread(image, geo.quad, geo.two_line, reads, self.reader)
+        raw = joint_confidence(reads)
         t2 = time.perf_counter()
         text = join_lines(reads)
         valid = is_valid(text) and all(r.valid for r in reads)
         colour = plate_colour(image, geo.quad)
-        raw = float(np.prod([r.confidence for r in reads])) if reads else 0.0
         areas = tuple(
             AreaRead(
                 c.quad,
@@ -125,4 +151,5 @@ class Engine:
             areas=areas,
             raw_text="".join(r.raw_text for r in reads),
             timing_ms={"locate": (t1 - t0) * 1e3, "read": (t2 - t1) * 1e3},
+            reread=reread_done,
         )

@@ -23,6 +23,7 @@ import numpy as np
 from edge.analysis import analyze
 from edge.detector import Detection, PlateDetector
 from edge.engine import Engine
+from edge.reread import REREAD_BELOW
 from edge.runtime import DEFAULT_MODELS_DIR, Device
 
 log = logging.getLogger(__name__)
@@ -118,7 +119,9 @@ def load_recognizer(
     device: Device = "auto",
     detector: DetectorKind = "text",
     threads: int = 0,
+    reread_below: float = REREAD_BELOW,
 ) -> StillRecognizer:
-    """Load the bundled models (raises `edge.runtime.ModelError` when they are missing or corrupt)."""
-    engine = Engine.load(models_dir, device, threads)
+    """Load the bundled models (raises `edge.runtime.ModelError` when they are missing or corrupt);
+    ``reread_below``: see `edge.reread`."""
+    engine = Engine.load(models_dir, device, threads, reread_below)
     return StillRecognizer(engine, load_detector(detector, device, threads, models_dir))

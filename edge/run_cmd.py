@@ -88,7 +88,9 @@ def run(args: argparse.Namespace) -> int:
     opts = recognition_options(args, config)
     notifier.status("loading models")
     try:
-        recognizer = load_recognizer(opts.models_dir, opts.device, opts.detector)
+        recognizer = load_recognizer(
+            opts.models_dir, opts.device, opts.detector, reread_below=opts.reread_below
+        )
     except Exception as e:  # ModelError and ONNX Runtime failures
         log.error("cannot load the models: %s", e)
         return EXIT_FAILURE

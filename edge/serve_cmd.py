@@ -54,7 +54,9 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     opts = recognition_options(args, config)
     try:
-        recognizer = load_recognizer(opts.models_dir, opts.device, opts.detector)
+        recognizer = load_recognizer(
+            opts.models_dir, opts.device, opts.detector, reread_below=opts.reread_below
+        )
     except Exception as e:  # ModelError and ONNX Runtime failures
         log.error("cannot load the models: %s", e)
         return EXIT_FAILURE

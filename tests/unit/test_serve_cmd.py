@@ -11,6 +11,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from edge import cli, recognizer
+from edge.reread import REREAD_BELOW
 from edge.runtime import ModelError
 from tests.support.fakes import fake_recognizer
 
@@ -24,8 +25,11 @@ def served(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     def run(app: FastAPI, **kwargs: Any) -> None:
         calls.update(kwargs, app=app)
 
-    def load(models_dir: Path, device: str, detector: str, threads: int = 0) -> Any:
+    def load(
+        models_dir: Path, device: str, detector: str, threads: int = 0, reread_below: float = -1.0
+    ) -> Any:
         calls["models"] = (models_dir, device, detector)
+        calls["reread_below"] = reread_below
         return fake_recognizer()
 
     monkeypatch.setattr(uvicorn, "run", run)
@@ -38,6 +42,15 @@ def test_defaults(served: dict[str, Any]) -> None:
     assert (served["host"], served["port"], served["log_config"]) == ("127.0.0.1", 8080, None)
     assert isinstance(served["app"], FastAPI)
     assert served["models"][1:] == ("auto", "text")
+    assert served["reread_below"] == REREAD_BELOW
+
+
+def test_reread_below_comes_from_the_config(served: dict[str, Any], tmp_path: Path) -> None:
+    text = (CONFIG_DIR / "demo.yaml").read_text(encoding="utf-8")
+    conf = tmp_path / "site.yaml"
+    conf.write_text(text + "\nrecognition:\n  reread_below: 0\n", encoding="utf-8")
+    assert cli.main(["serve", "--config", str(conf)]) == 0
+    assert served["reread_below"] == 0
 
 
 def test_config_then_command_line(served: dict[str, Any]) -> None:
