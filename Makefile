@@ -140,7 +140,7 @@ LOCATOR_CMD = $(PY) -m models.training.train_locator --plates $(LOCATOR_PLATES) 
 	&& $(PY) -m models.training.train_locator --plates $(LOCATOR_TUNE_PLATES) --minutes $(LOCATOR_TUNE_MINUTES) --out models/locator.onnx --seed $(LOCATOR_TUNE_SEED) --init models/locator.pt --lr 1e-3 --threads 2 --workers 2 \
 	&& $(PY) -m models.training.train_locator --plates $(LOCATOR_TUNE_PLATES) --loose $(LOCATOR_LOOSE_PLATES) --minutes $(LOCATOR_LOOSE_MINUTES) --out models/locator.onnx --seed $(LOCATOR_TUNE_SEED) --init models/locator.pt --lr 5e-4 --threads 2 --workers 2
 
-.PHONY: demo demo-images models reader-data reader-tune-data reader-tune2-data reader-tune6-data reader-cam-data reader-swa-data testset testset-loose calibset reader locator detector scenes eval-scenes eval-synthetic contact-sheet
+.PHONY: demo demo-images models reader-data reader-tune-data reader-tune2-data reader-tune6-data reader-cam-data reader-swa-data reader-pt testset testset-loose calibset reader locator detector scenes eval-scenes eval-synthetic contact-sheet
 
 ## reader-data: synthetic reader shards in build/reader-data (resumable)
 reader-data: venv
@@ -193,6 +193,13 @@ reader-cam-data: venv
 ##                   READER_SWA_SEED, drawn as for the eighth)
 reader-swa-data: venv
 	$(PY) -m models.training.dataset shards --out build/reader-swa --plates $(READER_SWA_PLATES) --seed $(READER_SWA_SEED) --focus 0.5 --locator models
+
+## reader-pt: models/reader.pt, the shipped reader's torch weights that a next stage continues from
+##            (--init), rebuilt from models/reader.onnx (the .pt files are not committed); its batch
+##            norms are measured on 2,000 fresh plates (build/reader-bn, seed 73)
+reader-pt: venv
+	$(PY) -m models.training.dataset shards --out build/reader-bn --plates 2000 --seed 73 --focus 0.5 --locator models
+	$(PY) -m models.training.reader_from_onnx models/reader.onnx --data build/reader-bn --out models/reader.pt
 
 reader: reader-data reader-tune-data reader-tune2-data reader-tune6-data reader-cam-data reader-swa-data
 	$(READER_CMD)

@@ -19,7 +19,7 @@ import torch
 
 from edge.areas import READER_H, READER_W
 from edge.plate import CHARSET
-from models.training import average_reader, train_reader
+from models.training import average_reader, reader_from_onnx, train_reader
 from models.training.dataset import ShardJob, _shard
 from models.training.reader_model import Reader
 from tests.support.real_models import require_models
@@ -176,3 +176,73 @@ def test_averaging_refuses_networks_that_do_not_match(
         average_reader.average([a, b])
     with pytest.raises(ValueError, match="nothing"):
         average_reader.average([])
+
+
+def _random_reader(seed: int) -> Reader:
+    """A reader whose batch norms are far from the identity, as a trained one's are."""
+    torch.manual_seed(seed)
+    model = Reader(len(CHARSET) + 1)
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, torch.nn.BatchNorm2d):
+                m.weight.uniform_(0.5, 2.0)
+                m.bias.uniform_(-0.5, 0.5)
+                m.running_mean.uniform_(-1.0, 1.0)
+                m.running_var.uniform_(0.2, 3.0)
+        for p in model.rnn.parameters():
+            p.mul_(3.0)  # GRU gates far from 0.5: a gate-order mix-up shows
+    return model.eval()
+
+
+def test_a_reader_is_rebuilt_from_its_onnx(tmp_path: Path) -> None:
+    """The ONNX folds batch norm into the convolutions; the rebuilt torch network computes the same
+    probabilities in evaluation, and in training mode its batch norms see the statistics they hold."""
+    original = _random_reader(3)
+    onnx_path = tmp_path / "reader.onnx"
+    train_reader.export(original, onnx_path)
+    original.eval()  # torch.onnx.export puts the wrapper, and so the network, back in training mode
+    rng = np.random.default_rng(4)
+    x = rng.uniform(0, 255, (16, 1, READER_H, READER_W)).astype(np.float32)
+    batches = [torch.from_numpy(x) / 127.5 - 1.0]
+    rebuilt = reader_from_onnx.rebuild(onnx_path, batches)
+    assert reader_from_onnx.max_difference(rebuilt, onnx_path, x) < reader_from_onnx.MAX_PROB_DIFF
+    with torch.no_grad():
+        want = torch.softmax(original(batches[0]), -1)
+        rebuilt.train()
+        rebuilt.features[-1].p = 0.0  # dropout off: compare batch norm only
+        got = torch.softmax(rebuilt(batches[0]), -1)
+    # on the very batch it was measured on, training mode normalises by the same statistics
+    torch.testing.assert_close(got, want, atol=1e-3, rtol=0)
+
+
+def test_the_shipped_reader_is_rebuilt_and_written(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    models = require_models()
+    data = tmp_path / "data"
+    data.mkdir()
+    _shard(ShardJob(5, 8, str(data)))
+    out = tmp_path / "reader.pt"
+    argv = [
+        str(models / "reader.onnx"),
+        "--data",
+        str(data),
+        "--out",
+        str(out),
+        "--batches",
+        "2",
+        "--batch",
+        "8",
+    ]
+    assert reader_from_onnx.main(argv) == 0
+    assert "rebuilt" in capsys.readouterr().out
+    model = Reader(len(CHARSET) + 1)
+    model.load_state_dict(torch.load(out))
+    x = np.random.default_rng(6).uniform(0, 255, (4, 1, READER_H, READER_W)).astype(np.float32)
+    assert reader_from_onnx.max_difference(model, models / "reader.onnx", x) < reader_from_onnx.MAX_PROB_DIFF
+
+
+def test_rebuilding_refuses_another_network() -> None:
+    models = require_models()
+    with pytest.raises(ValueError, match="not the network"):
+        reader_from_onnx.load_folded(Reader(len(CHARSET) + 1), models / "locator.onnx")
