@@ -68,12 +68,17 @@ def area_quad(plate_quad: Quad, role: LineRole, margin: float = 0.0) -> Quad:
     return _area_quad(unit_to_image(plate_quad), role, margin)
 
 
-def _area_quad(to_image: np.ndarray, role: LineRole, margin: float) -> Quad:
-    v0, v1 = AREA_SPANS[role]
-    u0, u1 = -margin, 1.0 + margin
+def unit_rect_to_image(to_image: np.ndarray, u0: float, v0: float, u1: float, v1: float) -> Quad:
+    """The rectangle [u0, u1] x [v0, v1] of a plate's unit square as an image quad (clockwise from
+    top-left), through the plate's homography ``to_image`` (`unit_to_image`)."""
     unit = np.array([[[u0, v0], [u1, v0], [u1, v1], [u0, v1]]], dtype=np.float32)
     quad: Quad = cv2.perspectiveTransform(unit, to_image)[0]
     return quad
+
+
+def _area_quad(to_image: np.ndarray, role: LineRole, margin: float) -> Quad:
+    v0, v1 = AREA_SPANS[role]
+    return unit_rect_to_image(to_image, -margin, v0, 1.0 + margin, v1)
 
 
 def to_gray(image: np.ndarray) -> np.ndarray:

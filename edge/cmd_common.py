@@ -24,7 +24,7 @@ class RecognitionOptions:
     models_dir: Path
     device: Device
     detector: DetectorKind
-    reread_below: float = RecognitionConfig.model_fields["reread_below"].default
+    reread_below: float
 
 
 def add_recognition_options(parser: argparse.ArgumentParser) -> None:

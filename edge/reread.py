@@ -23,10 +23,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-import cv2
 import numpy as np
 
-from edge.areas import AreaCut, Quad, cut_areas, unit_to_image
+from edge.areas import AreaCut, Quad, cut_areas, unit_rect_to_image, unit_to_image
 from edge.ocr import LineReader
 from edge.plate import LineRead
 
@@ -69,11 +68,8 @@ REFRAMINGS: tuple[Reframing, ...] = (
 def reframe(plate_quad: Quad, r: Reframing) -> Quad:
     """The plate quad moved by ``r``, perspective-correct: the change is made in the plate's unit square
     and mapped back through the plate's homography, so it follows the plate's tilt and foreshortening."""
-    u0, u1 = 0.5 - r.widen / 2 + r.shift_u, 0.5 + r.widen / 2 + r.shift_u
-    v0, v1 = 0.5 - r.heighten / 2 + r.shift_v, 0.5 + r.heighten / 2 + r.shift_v
-    unit = np.array([[[u0, v0], [u1, v0], [u1, v1], [u0, v1]]], dtype=np.float32)
-    quad: Quad = cv2.perspectiveTransform(unit, unit_to_image(plate_quad))[0]
-    return quad
+    u0, v0 = 0.5 - r.widen / 2 + r.shift_u, 0.5 - r.heighten / 2 + r.shift_v
+    return unit_rect_to_image(unit_to_image(plate_quad), u0, v0, u0 + r.widen, v0 + r.heighten)
 
 
 def surest(candidates: Sequence[LineRead]) -> LineRead:
@@ -108,7 +104,7 @@ def should_reread(raw_confidence: float, below: float) -> bool:
 
 
 def reread(
-    image: np.ndarray,
+    gray: np.ndarray,
     plate_quad: Quad,
     two_line: bool,
     first: Sequence[LineRead],
@@ -117,11 +113,12 @@ def reread(
 ) -> list[LineRead]:
     """Per area, the surest of ``first`` (the reads through ``plate_quad``) and the reads through each
     reframing, its confidence brought down to the framings' `agreement` (`with_confidence`). One
-    reader call reads every reframed area."""
+    reader call reads every reframed area. ``gray``: the image already converted (`to_gray`), so that
+    the six cuts do not each convert a whole camera frame again."""
     n_areas = len(first)
     cuts: list[AreaCut] = []
     for r in framings:
-        cuts.extend(cut_areas(image, reframe(plate_quad, r), two_line))
+        cuts.extend(cut_areas(gray, reframe(plate_quad, r), two_line))
     again = reader.read(cuts)
     kept = []
     for a in range(n_areas):

@@ -36,7 +36,7 @@ from torch import nn
 
 from edge.plate import CHARSET
 from models.training.reader_model import Reader
-from models.training.train_reader import _complete, augment, load
+from models.training.train_reader import _complete, load, training_inputs
 
 #: Largest difference in output probability tolerated between the rebuilt network and the ONNX.
 MAX_PROB_DIFF = 1e-4
@@ -98,6 +98,26 @@ def load_folded(model: Reader, path: Path) -> list[tuple[nn.Conv2d, nn.BatchNorm
     return blocks
 
 
+class _Moments:
+    """Per-channel mean and variance of a convolution's outputs over batches, kept as running sums
+    (float64): the outputs themselves would take hundreds of MB for the first convolution."""
+
+    def __init__(self, channels: int) -> None:
+        self.n = 0
+        self.total = torch.zeros(channels, dtype=torch.float64)
+        self.squares = torch.zeros(channels, dtype=torch.float64)
+
+    def add(self, out: torch.Tensor) -> None:
+        y = out.detach().transpose(0, 1).flatten(1).double()  # (channels, everything else)
+        self.n += y.shape[1]
+        self.total += y.sum(1)
+        self.squares += y.square().sum(1)
+
+    def mean_var(self) -> tuple[torch.Tensor, torch.Tensor]:
+        mean = self.total / self.n
+        return mean.float(), (self.squares / self.n - mean.square()).float().clamp_min(1e-6)
+
+
 def unfold(
     model: Reader,
     blocks: list[tuple[nn.Conv2d, nn.BatchNorm2d, torch.Tensor]],
@@ -106,26 +126,24 @@ def unfold(
     """Give each batch norm the statistics of its convolution's output on ``batches`` (inputs in
     [-1, 1]) and the scale and shift that undo them, so the network computes the folded one exactly in
     evaluation and very nearly in training."""
-    sums: dict[int, list[torch.Tensor]] = {i: [] for i in range(len(blocks))}
+    moments = [_Moments(conv.out_channels) for conv, _, _ in blocks]
     hooks = [
-        conv.register_forward_hook(lambda _m, _i, out, i=i: sums[i].append(out.detach()))
-        for i, (conv, _, _) in enumerate(blocks)
+        conv.register_forward_hook(lambda _m, _i, out, m=m: m.add(out))
+        for (conv, _, _), m in zip(blocks, moments, strict=True)
     ]
     with torch.no_grad():
-        for bn_ in (bn for _, bn, _ in blocks):  # identity while measuring: later layers see the network
+        for _, bn_, bias in blocks:  # the identity while measuring: later layers see the folded network
             bn_.reset_parameters()
             assert bn_.running_var is not None  # track_running_stats, as in Reader
             bn_.running_var.fill_(1.0 - bn_.eps)
-        for _, bn_, bias in blocks:
             bn_.bias.copy_(bias)
         model.eval()
         for x in batches:
             model(x)
         for hook in hooks:
             hook.remove()
-        for i, (_, bn_, bias) in enumerate(blocks):
-            y = torch.cat(sums[i]).transpose(0, 1).flatten(1)  # (channels, everything else)
-            mean, var = y.mean(1), y.var(1, unbiased=False).clamp_min(1e-6)
+        for (_, bn_, bias), m in zip(blocks, moments, strict=True):
+            mean, var = m.mean_var()
             assert bn_.running_mean is not None and bn_.running_var is not None
             bn_.running_mean.copy_(mean)
             bn_.running_var.copy_(var)
@@ -163,14 +181,15 @@ def main(argv: list[str] | None = None) -> int:
     shards = _complete(sorted(args.data.glob("shard-*.npz")))
     if not shards:
         ap.error(f"--data {args.data}: no complete shard-*.npz")
-    images = torch.from_numpy(load(shards[:2])["images"]).float().unsqueeze(1)  # (N, 1, H, W) 0..255
+    # two shards are plenty, and a stage's data folder may hold dozens: not a ShardPool of all of them
+    images = torch.from_numpy(load(shards[:2])["images"])  # (N, H, W) uint8
     rng = np.random.default_rng(args.seed)
     batches = (
-        augment(images[rng.integers(0, len(images), args.batch)] / 127.5 - 1.0, args.jitter)
+        training_inputs(images[rng.integers(0, len(images), args.batch)], args.jitter)
         for _ in range(args.batches)
     )
     model = rebuild(args.onnx, batches)
-    diff = max_difference(model, args.onnx, images[: args.batch].numpy())
+    diff = max_difference(model, args.onnx, images[: args.batch].float().unsqueeze(1).numpy())
     if diff > MAX_PROB_DIFF:
         print(f"error: the rebuilt network differs from {args.onnx} by {diff:.2e} in probability")
         return 1

@@ -139,8 +139,13 @@ class ShardPool:
         )
 
     def inputs(self, idx: torch.Tensor, jitter: float) -> torch.Tensor:
-        """The samples ``idx`` as the network trains on them: scaled to [-1, 1], then `augment`ed."""
-        return augment(self.images[idx].float().unsqueeze(1) / 127.5 - 1.0, jitter)
+        """The samples ``idx`` as the network trains on them (`training_inputs`)."""
+        return training_inputs(self.images[idx], jitter)
+
+
+def training_inputs(images: torch.Tensor, jitter: float) -> torch.Tensor:
+    """Reader lines (B, H, W) uint8 as the network trains on them: (B, 1, H, W) in [-1, 1], `augment`ed."""
+    return augment(images.float().unsqueeze(1) / 127.5 - 1.0, jitter)
 
 
 def _batches(
