@@ -6,13 +6,14 @@ read right from a frame that is a little larger or a little shifted. So when a p
 confidence is in ``[REREAD_FLOOR, below)``, its areas are cut again through each of `REFRAMINGS` (one
 reader batch for all of them) and, per area, the most confident grammatical read wins.
 
-Measured on the seeded synthetic sets (reader v8, session 12): exact 0.9696 -> 0.9736 on the test set,
-0.9677 -> 0.9733 on the calibration set (where the framings were chosen, greedily, from 14 candidates),
-0.9653 -> 0.9693 on loose crops, re-reading about 7 % of plates. Averaging the framings' probabilities
+Measured on the seeded synthetic sets (reader v8, session 12): exact 0.9696 -> 0.9733 on the test set,
+0.9677 -> 0.9723 on the calibration set (where the framings were chosen, greedily, from 14 candidates),
+0.9653 -> 0.9700 on loose crops, re-reading about 7 % of plates. Averaging the framings' probabilities
 before decoding, or voting, did worse than taking the surest read.
 
 Trade-offs: a re-read plate costs one more reader batch of ``len(REFRAMINGS)`` times its areas (about
-8 ms on one CPU core for a two-line plate), paid only by the uncertain minority. A re-read area reports
+10 ms on one CPU core over the committed sample crops, `python -m benchmarks.reader`), paid only by the
+uncertain minority. A re-read area reports
 how well the framings agree on its text (`agreement`), never the winner's own confidence, and the
 calibration is fitted with re-reading on (`models/training/calibrate.py` goes through
 `Engine.read_plate`). Confident reads are never re-read, so they cannot be changed by it.
