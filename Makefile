@@ -106,6 +106,11 @@ CALIBSET_SEED ?= 9101
 TESTSET_LOOSE_SEED ?= 9201
 TESTSET_LOOSE_PLATES ?= 1500
 CALIBSET_PLATES ?= 3000
+TESTSET_UNSEEN_SEED ?= 9401
+TESTSET_UNSEEN_PLATES ?= 1500
+READER_VARIED_SEED ?= 74
+READER_VARIED_PLATES ?= 80000
+READER_VARIED_MINUTES ?= 50
 # five stages: from scratch (warm-up, plateau hold, decay), a second cosine from a lower peak, a third on
 # build/reader-tune (region-name plates oversampled, half the areas cut by the shipped locator), a
 # fourth, shorter and from a lower peak, on build/reader-tune2 (the same plus as many new plates again),
@@ -116,7 +121,8 @@ CALIBSET_PLATES ?= 3000
 # the eighth, on the CPU again, fine-tunes v6 on fresh plates filmed with the camera's own processing,
 # and v7 is the mean of the weights of v6 and that fine-tune (models/training/average_reader.py); the
 # ninth fine-tunes v7 on fresh plates, averaging the weights along its path from a quarter of its budget
-# on (train_reader --swa-start), and v8 is the mean of v7 and that average
+# on (train_reader --swa-start), and v8 is the mean of v7 and that average; the tenth fine-tunes v8 the
+# same way on plates drawn in varied typefaces (more fonts, bent glyphs: dataset --typefaces varied)
 READER_CMD = $(PY) -m models.training.train_reader --data build/reader-data --minutes $(READER_MINUTES) --out models/reader.onnx --seed $(READER_SEED) \
 	&& $(PY) -m models.training.train_reader --data build/reader-data --minutes $(READER_TUNE_MINUTES) --out models/reader.onnx --seed $(READER_SEED) --init models/reader.pt --lr 1e-3 \
 	&& $(PY) -m models.training.train_reader --data build/reader-tune --minutes $(READER_FOCUS_MINUTES) --out models/reader.onnx --seed $(READER_TUNE_SEED) --init models/reader.pt --lr 7e-4 \
@@ -127,7 +133,9 @@ READER_CMD = $(PY) -m models.training.train_reader --data build/reader-data --mi
 	&& $(PY) -m models.training.train_reader --data build/reader-cam --minutes $(READER_CAM_MINUTES) --out build/reader-cam/reader.onnx --seed $(READER_CAM_SEED) --init models/reader.pt --lr 4e-4 --jitter 0.03 --threads 2 --log-every 300 \
 	&& $(PY) -m models.training.average_reader --out models/reader.onnx models/reader.pt build/reader-cam/reader.pt \
 	&& $(PY) -m models.training.train_reader --data build/reader-swa --minutes $(READER_SWA_MINUTES) --out build/reader-swa/reader.onnx --seed $(READER_SWA_SEED) --init models/reader.pt --lr 4e-4 --swa-start 0.25 --swa-lr 2e-4 --swa-every 100 --jitter 0.03 --threads 2 --log-every 300 \
-	&& $(PY) -m models.training.average_reader --out models/reader.onnx models/reader.pt build/reader-swa/reader.pt
+	&& $(PY) -m models.training.average_reader --out models/reader.onnx models/reader.pt build/reader-swa/reader.pt \
+	&& $(PY) -m models.training.train_reader --data build/reader-varied --minutes $(READER_VARIED_MINUTES) --out build/reader-varied/reader.onnx --seed $(READER_VARIED_SEED) --init models/reader.pt --lr 4e-4 --swa-start 0.25 --swa-lr 2e-4 --swa-every 100 --jitter 0.03 --threads 2 --log-every 300 \
+	&& $(PY) -m models.training.average_reader --out models/reader.onnx models/reader.pt build/reader-varied/reader.pt
 DETECTOR_SEED ?= 3
 DETECTOR_MINUTES ?= 60
 DETECTOR_FRAMES ?= 10000
@@ -140,7 +148,7 @@ LOCATOR_CMD = $(PY) -m models.training.train_locator --plates $(LOCATOR_PLATES) 
 	&& $(PY) -m models.training.train_locator --plates $(LOCATOR_TUNE_PLATES) --minutes $(LOCATOR_TUNE_MINUTES) --out models/locator.onnx --seed $(LOCATOR_TUNE_SEED) --init models/locator.pt --lr 1e-3 --threads 2 --workers 2 \
 	&& $(PY) -m models.training.train_locator --plates $(LOCATOR_TUNE_PLATES) --loose $(LOCATOR_LOOSE_PLATES) --minutes $(LOCATOR_LOOSE_MINUTES) --out models/locator.onnx --seed $(LOCATOR_TUNE_SEED) --init models/locator.pt --lr 5e-4 --threads 2 --workers 2
 
-.PHONY: demo demo-images models reader-data reader-tune-data reader-tune2-data reader-tune6-data reader-cam-data reader-swa-data reader-pt testset testset-loose calibset reader locator detector scenes eval-scenes eval-synthetic contact-sheet
+.PHONY: demo demo-images models reader-data reader-tune-data reader-tune2-data reader-tune6-data reader-cam-data reader-swa-data reader-varied-data reader-pt testset testset-loose testset-unseen calibset reader locator detector scenes eval-scenes eval-synthetic contact-sheet
 
 ## reader-data: synthetic reader shards in build/reader-data (resumable)
 reader-data: venv
@@ -180,6 +188,11 @@ testset: venv
 testset-loose: venv
 	$(PY) -m models.training.dataset testset --out build/testset-loose --plates $(TESTSET_LOOSE_PLATES) --seed $(TESTSET_LOOSE_SEED) --loose
 
+## testset-unseen: seeded plates drawn only in typefaces no training set holds (glyphs.UNSEEN_*_FONTS), in
+##                 build/testset-unseen: the synthetic stand-in for reading the real plate typeface
+testset-unseen: venv
+	$(PY) -m models.training.dataset testset --out build/testset-unseen --plates $(TESTSET_UNSEEN_PLATES) --seed $(TESTSET_UNSEEN_SEED) --typefaces unseen
+
 ## calibset: a second seeded set, only for calibrating the confidence (never scored)
 calibset: venv
 	$(PY) -m models.training.dataset testset --out build/calibset --plates $(CALIBSET_PLATES) --seed $(CALIBSET_SEED)
@@ -194,6 +207,11 @@ reader-cam-data: venv
 reader-swa-data: venv
 	$(PY) -m models.training.dataset shards --out build/reader-swa --plates $(READER_SWA_PLATES) --seed $(READER_SWA_SEED) --focus 0.5 --locator models
 
+## reader-varied-data: the tenth stage's data in build/reader-varied: READER_VARIED_PLATES new plates
+##                      (seed READER_VARIED_SEED, drawn as for the eighth, in varied typefaces)
+reader-varied-data: venv
+	$(PY) -m models.training.dataset shards --out build/reader-varied --plates $(READER_VARIED_PLATES) --seed $(READER_VARIED_SEED) --focus 0.5 --locator models --typefaces varied
+
 ## reader-pt: models/reader.pt, the shipped reader's torch weights that a next stage continues from
 ##            (--init), rebuilt from models/reader.onnx (the .pt files are not committed); its batch
 ##            norms are measured on 2,000 fresh plates (build/reader-bn, seed 73)
@@ -201,9 +219,9 @@ reader-pt: venv
 	$(PY) -m models.training.dataset shards --out build/reader-bn --plates 2000 --seed 73 --focus 0.5 --locator models
 	$(PY) -m models.training.reader_from_onnx models/reader.onnx --data build/reader-bn --out models/reader.pt
 
-reader: reader-data reader-tune-data reader-tune2-data reader-tune6-data reader-cam-data reader-swa-data
+reader: reader-data reader-tune-data reader-tune2-data reader-tune6-data reader-cam-data reader-swa-data reader-varied-data
 	$(READER_CMD)
-	$(PY) -m models.training.manifest reader models/reader.onnx --seed $(READER_SWA_SEED) --command "$(READER_CMD)"
+	$(PY) -m models.training.manifest reader models/reader.onnx --seed $(READER_VARIED_SEED) --command "$(READER_CMD)"
 
 locator: venv
 	$(LOCATOR_CMD)
@@ -226,10 +244,11 @@ eval-scenes: scenes
 	done
 
 ## eval-synthetic: calibrate the reader's confidence on the calibration set, then score the test set
-eval-synthetic: testset testset-loose calibset
+eval-synthetic: testset testset-loose testset-unseen calibset
 	$(PY) -m models.training.calibrate --manifest build/calibset/manifest.csv
 	$(VENV)/bin/plate-edge eval --manifest build/testset/manifest.csv --failures build/testset/failures.csv
 	$(VENV)/bin/plate-edge eval --manifest build/testset-loose/manifest.csv --failures build/testset-loose/failures.csv
+	$(VENV)/bin/plate-edge eval --manifest build/testset-unseen/manifest.csv --failures build/testset-unseen/failures.csv
 
 ## contact-sheet: a grid of synthetic samples next to what the reader sees, for comparing with real plates
 contact-sheet: venv

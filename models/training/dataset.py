@@ -35,6 +35,7 @@ from models.training.capture import (
     render_scale,
     sample_char_height,
 )
+from models.training.glyphs import TYPEFACES
 from models.training.legibility import MIN_LEGIBILITY, plate_legibility
 from models.training.plates import STYLES, PlateSpec, render_plate, sample_spec
 
@@ -46,15 +47,17 @@ def film(
     style: str | None = None,
     min_legibility: float = MIN_LEGIBILITY,
     window: tuple[float, float] = WINDOW_MARGIN,
+    typefaces: str = "standard",
 ) -> tuple[PlateSpec, np.ndarray, np.ndarray, float]:
     """One plate, filmed: (spec, image BGR, true quad, character height px).
 
     A draw whose degradations left a line illegible (`legibility`) is redrawn, degradations and all:
     the plate text, size and geometry are kept, so the kind and size mix is unchanged. After 8 draws
     the last is kept whatever its score, so a pathological plate cannot stall generation. ``window``:
-    how much of the car the image keeps around the plate (`capture.mount`).
+    how much of the car the image keeps around the plate (`capture.mount`); ``typefaces``: the fonts
+    (`plates.render_plate`).
     """
-    spec, image, quad, char_h, _score = film_scored(rng, style, min_legibility, window)
+    spec, image, quad, char_h, _score = film_scored(rng, style, min_legibility, window, typefaces)
     return spec, image, quad, char_h
 
 
@@ -63,11 +66,12 @@ def film_scored(
     style: str | None = None,
     min_legibility: float = MIN_LEGIBILITY,
     window: tuple[float, float] = WINDOW_MARGIN,
+    typefaces: str = "standard",
 ) -> tuple[PlateSpec, np.ndarray, np.ndarray, float, float]:
     """`film`, plus the legibility score of the plate's least legible line."""
     spec = sample_spec(rng, style)
     char_h = sample_char_height(rng)
-    plate = render_plate(spec, rng, render_scale(char_h, spec.two_line, STYLES[spec.style][1][1]))
+    plate = render_plate(spec, rng, render_scale(char_h, spec.two_line, STYLES[spec.style][1][1]), typefaces)
     for _attempt in range(8):
         scene, quad = mount(plate, rng, spec.two_line, char_h, window)
         image = degrade(scene, rng, quad, char_h)
@@ -101,13 +105,15 @@ REGION_STYLES = ("green_two", "yellow_two", "yellow_long", "white_region")
 class ShardJob:
     """One shard to write. ``focus``: share of plates drawn from `REGION_STYLES` (else the natural mix);
     ``locator``: a models folder whose locator finds the quad for half the plates, so the reader learns
-    the errors of the quads it is given at run time (else every quad is `detector_error`'s)."""
+    the errors of the quads it is given at run time (else every quad is `detector_error`'s);
+    ``typefaces``: `glyphs.TYPEFACES` ("varied" for training since reader v9)."""
 
     seed: int
     plates: int
     out: str
     focus: float = 0.0
     locator: str | None = None
+    typefaces: str = "standard"
 
 
 def _run_quad(
@@ -131,7 +137,7 @@ def _shard(job: ShardJob) -> str:
     images, labels, lengths, char_hs, kinds = [], [], [], [], []
     for _ in range(job.plates):
         style = str(rng.choice(REGION_STYLES)) if job.focus and rng.random() < job.focus else None
-        spec, image, quad, char_h = film(rng, style)
+        spec, image, quad, char_h = film(rng, style, typefaces=job.typefaces)
         cuts = cut_areas(image, _run_quad(locator, image, quad, rng), spec.two_line)
         for cut, text in zip(cuts, spec.lines, strict=True):
             images.append(cut.pixels)
@@ -162,11 +168,12 @@ def make_shards(
     start: int = 0,
     focus: float = 0.0,
     locator: Path | None = None,
+    typefaces: str = "standard",
 ) -> list[str]:
     """Shards ``start`` .. ``start + plates / per_shard`` of a seed; existing complete shards are kept."""
     out.mkdir(parents=True, exist_ok=True)
     jobs = [
-        ShardJob(seed * 100_000 + i, per_shard, str(out), focus, str(locator) if locator else None)
+        ShardJob(seed * 100_000 + i, per_shard, str(out), focus, str(locator) if locator else None, typefaces)
         for i in range(start, start + max(1, plates // per_shard))
         if not (out / f"shard-{seed * 100_000 + i}.npz").exists()
     ]
@@ -175,12 +182,19 @@ def make_shards(
 
 
 def make_testset(
-    out: Path, plates: int, seed: int, ext: str = "png", window: tuple[float, float] = WINDOW_MARGIN
+    out: Path,
+    plates: int,
+    seed: int,
+    ext: str = "png",
+    window: tuple[float, float] = WINDOW_MARGIN,
+    typefaces: str = "standard",
 ) -> Path:
     """Plate crops (as filmed: loose, any size) with a manifest in the eval format of design.md.
 
     PNG by default: `capture` already applied its own JPEG round, a second one would skew the set.
     ``window``: how much of the car each crop keeps (`LOOSE_WINDOW` for crops with half the car in them).
+    ``typefaces``: "unseen" draws the set in fonts no training set holds (`glyphs.UNSEEN_HANGUL_FONTS`),
+    the synthetic stand-in for the real plate typeface.
     """
     (out / "images").mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
@@ -190,7 +204,8 @@ def make_testset(
         w = csv.writer(f)
         w.writerow(["file", "plate_text", "x1", "y1", "x2", "y2", "kind"])
         for i in range(plates):
-            spec, image, _quad, _ = film(rng, styles[i % len(styles)], window=window)  # every kind as often
+            style = styles[i % len(styles)]  # every kind as often
+            spec, image, _quad, _ = film(rng, style, window=window, typefaces=typefaces)
             name = f"{i:05d}_{spec.style}.{ext}"
             cv2.imwrite(
                 str(out / "images" / name), image, [cv2.IMWRITE_JPEG_QUALITY, 95] if ext == "jpg" else []
@@ -238,15 +253,30 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--focus", type=float, default=0.0, help="shards: share of region-name plates")
     ap.add_argument("--locator", type=Path, help="shards: models folder whose locator cuts half the areas")
     ap.add_argument("--loose", action="store_true", help="testset: crops with half the car in them")
+    ap.add_argument(
+        "--typefaces",
+        choices=TYPEFACES,
+        default="standard",
+        help="fonts: standard (the seeded sets), varied (training: more fonts, bent glyphs), unseen "
+        "(fonts no training set holds)",
+    )
     a = ap.parse_args(argv)
     if a.what == "shards":
         shards = make_shards(
-            a.out, a.plates, a.seed, a.per_shard, a.workers, focus=a.focus, locator=a.locator
+            a.out,
+            a.plates,
+            a.seed,
+            a.per_shard,
+            a.workers,
+            focus=a.focus,
+            locator=a.locator,
+            typefaces=a.typefaces,
         )
         for p in shards:  # resumable: existing shards are skipped
             print(p, flush=True)
     elif a.what == "testset":
-        print(make_testset(a.out, a.plates, a.seed, a.ext, LOOSE_WINDOW if a.loose else WINDOW_MARGIN))
+        window = LOOSE_WINDOW if a.loose else WINDOW_MARGIN
+        print(make_testset(a.out, a.plates, a.seed, a.ext, window, a.typefaces))
     else:
         print(contact_sheet(a.out, a.seed))
     return 0

@@ -15,6 +15,7 @@ shorter and wider; the four trailing digits sit close together with a wider gap 
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from dataclasses import dataclass
 
@@ -30,7 +31,20 @@ from edge.plate import (
     HANGUL_SPECIAL,
     REGIONS,
 )
-from models.training.glyphs import DIGIT_FONTS, HANGUL_FONTS, LATIN_FONTS, available, fit_glyph, glyph_mask
+from models.training.glyphs import (
+    DIGIT_FONTS,
+    HANGUL_FONTS,
+    LATIN_FONTS,
+    UNSEEN_DIGIT_FONTS,
+    UNSEEN_HANGUL_FONTS,
+    VARIED_DIGIT_FONTS,
+    VARIED_HANGUL_FONTS,
+    FontRef,
+    available,
+    fit_glyph,
+    glyph_mask,
+    warp_glyph,
+)
 
 # style -> (probability, plate size in mm)
 STYLES: dict[str, tuple[float, tuple[int, int]]] = {
@@ -216,10 +230,44 @@ def _bolt(c: _Canvas, rng: np.random.Generator, x: float, y: float, r: float) ->
 
 @dataclass(frozen=True)
 class _Typeface:
-    digit_font: object
-    hangul_font: object
+    digit_font: FontRef
+    hangul_font: FontRef
     weight: float
     emboss: float
+    warp: float = 0.0  # `warp_glyph` strength; 0: glyphs as the font draws them
+
+    def glyph(self, font: FontRef, ch: str, w: int, h: int, rng: np.random.Generator) -> np.ndarray:
+        mask = glyph_mask(font, ch)
+        if self.warp > 0:
+            mask = warp_glyph(mask, rng, self.warp)
+        return fit_glyph(mask, w, h, self.weight)
+
+
+def _typeface(rng: np.random.Generator, typefaces: str) -> _Typeface:
+    """Fonts, weight and emboss of one plate. ``typefaces``: `glyphs.TYPEFACES`.
+
+    "standard" draws exactly as every release before it did (the seeded test sets depend on it, draw for
+    draw); "varied" adds training-only fonts and bends most glyphs (`warp_glyph`); "unseen" uses only
+    fonts no training set contains.
+    """
+    if typefaces == "unseen":
+        digits, hangul = available(UNSEEN_DIGIT_FONTS), available(UNSEEN_HANGUL_FONTS)
+    elif typefaces == "varied":
+        digits = available(DIGIT_FONTS) + available(VARIED_DIGIT_FONTS)
+        hangul = available(HANGUL_FONTS) + available(VARIED_HANGUL_FONTS)
+    elif typefaces == "standard":
+        digits, hangul = available(DIGIT_FONTS), available(HANGUL_FONTS)
+    else:
+        raise ValueError(f"typefaces must be one of standard, varied, unseen, not {typefaces!r}")
+    tf = _Typeface(
+        digit_font=digits[rng.integers(len(digits))],
+        hangul_font=hangul[rng.integers(len(hangul))],
+        weight=float(rng.uniform(-0.3, 1.4)),
+        emboss=float(rng.uniform(0.6, 1.5)) if rng.random() < 0.4 else 0.0,
+    )
+    if typefaces == "varied" and rng.random() < 0.75:
+        return dataclasses.replace(tf, warp=float(rng.uniform(0.3, 1.0)))
+    return tf
 
 
 def _row(
@@ -252,27 +300,26 @@ def _row(
     x = x0 + ((x1 - x0) - (sum(widths) + sum(gaps))) / 2
     for i, ((ch, k), w) in enumerate(zip(items, widths, strict=True)):
         h = height * hscale[k]
-        font = tf.digit_font if k == "d" else tf.hangul_font
-        mask = fit_glyph(glyph_mask(font, ch), c.px(w), c.px(h), tf.weight)  # type: ignore[arg-type]
+        mask = tf.glyph(tf.digit_font if k == "d" else tf.hangul_font, ch, c.px(w), c.px(h), rng)
         y = top + (height - h) * (0.5 if k != "r" else rng.uniform(0.3, 0.7))
         c.paint(mask, x, y + rng.normal(0, height * 0.01), fg, tf.emboss)
         x += w + (gaps[i] if i < len(gaps) else 0)
 
 
-def render_plate(spec: PlateSpec, rng: np.random.Generator, scale: float = 2.0) -> np.ndarray:
-    """A frontal plate, uint8 RGB, ``scale`` pixels per millimetre; the whole image is the plate."""
+def render_plate(
+    spec: PlateSpec, rng: np.random.Generator, scale: float = 2.0, typefaces: str = "standard"
+) -> np.ndarray:
+    """A frontal plate, uint8 RGB, ``scale`` pixels per millimetre; the whole image is the plate.
+
+    ``typefaces``: which fonts, and whether glyphs are bent (`_typeface`).
+    """
     size = STYLES[spec.style][1]
     bg, fg = _colours(spec.style, rng)
     c = _Canvas(size, scale, bg)
     if spec.style == "ev":  # EV plates fade from blue at the left towards lighter blue-white
         ramp = np.linspace(0.0, rng.uniform(0.2, 0.6), c.w, dtype=np.float32)[None, :, None]
         c.rgb[:] = c.rgb * (1 - ramp) + 245 * ramp
-    tf = _Typeface(
-        digit_font=available(DIGIT_FONTS)[rng.integers(len(available(DIGIT_FONTS)))],
-        hangul_font=available(HANGUL_FONTS)[rng.integers(len(available(HANGUL_FONTS)))],
-        weight=float(rng.uniform(-0.3, 1.4)),
-        emboss=float(rng.uniform(0.6, 1.5)) if rng.random() < 0.4 else 0.0,
-    )
+    tf = _typeface(rng, typefaces)
     W, H = size
     if rng.random() < 0.5:  # printed border line
         t = max(1, c.px(rng.uniform(1.0, 2.5)))
@@ -310,7 +357,7 @@ def render_plate(spec: PlateSpec, rng: np.random.Generator, scale: float = 2.0) 
         zone = rng.uniform(42, 56)
         ch_h = height * rng.uniform(0.42, 0.5)
         for i, ch in enumerate(spec.region):
-            g = fit_glyph(glyph_mask(tf.hangul_font, ch), c.px(zone * 0.7), c.px(ch_h), tf.weight)  # type: ignore[arg-type]
+            g = tf.glyph(tf.hangul_font, ch, c.px(zone * 0.7), c.px(ch_h), rng)
             c.paint(g, left, top + i * (height - ch_h), fg, tf.emboss)
         left += zone
         reg = []

@@ -1,0 +1,165 @@
+"""Typeface sets of the plate synthesizer: standard (the seeded sets), varied (training), unseen (probe)."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from edge.plate import CHARSET, DIGITS, LineRole, line_is_valid
+from models.training import dataset
+from models.training.dataset import ShardJob, _shard
+from models.training.glyphs import (
+    DIGIT_FONTS,
+    HANGUL_FONTS,
+    TYPEFACES,
+    UNSEEN_DIGIT_FONTS,
+    UNSEEN_HANGUL_FONTS,
+    VARIED_DIGIT_FONTS,
+    VARIED_HANGUL_FONTS,
+    available,
+    glyph_mask,
+    warp_glyph,
+)
+from models.training.plates import _typeface, render_plate, sample_spec
+
+HANGUL = [ch for ch in CHARSET if ch not in DIGITS]
+TRAINING_FONTS = {p for p, _ in HANGUL_FONTS + DIGIT_FONTS + VARIED_HANGUL_FONTS + VARIED_DIGIT_FONTS}
+
+
+def test_unseen_fonts_are_in_no_training_set() -> None:
+    unseen = {p for p, _ in UNSEEN_HANGUL_FONTS + UNSEEN_DIGIT_FONTS}
+    assert not unseen & TRAINING_FONTS
+    # several of each, or the probe measures one font's quirks
+    assert len(available(UNSEEN_HANGUL_FONTS)) >= 2 and len(available(UNSEEN_DIGIT_FONTS)) >= 3
+
+
+@pytest.mark.parametrize(
+    ("fonts", "chars"),
+    [
+        (VARIED_HANGUL_FONTS, HANGUL),
+        (UNSEEN_HANGUL_FONTS, HANGUL),
+        (VARIED_DIGIT_FONTS, list(DIGITS)),
+        (UNSEEN_DIGIT_FONTS, list(DIGITS)),
+    ],
+)
+def test_typeface_fonts_draw_every_character_they_print(
+    fonts: tuple[tuple[str, int], ...], chars: list[str]
+) -> None:
+    for font in available(fonts):
+        for ch in chars:
+            assert glyph_mask(font, ch).max() > 0.5, (font, ch)
+
+
+def _iou_in_one_box(a: np.ndarray, b: np.ndarray) -> float:
+    a = cv2.resize(a, (64, 64)) > 0.5
+    b = cv2.resize(b, (64, 64)) > 0.5
+    return float((a & b).sum() / (a | b).sum())
+
+
+@pytest.mark.parametrize("strength", [0.3, 1.0])
+@pytest.mark.parametrize(
+    ("ch", "confusable"), [("허", "하"), ("어", "아"), ("저", "자"), ("3", "5"), ("8", "0")]
+)
+def test_warp_glyph_bends_the_outline_but_keeps_the_glyph(ch: str, confusable: str, strength: float) -> None:
+    # (5 and 6 differ by one short stroke, too little for this overlap measure to tell them apart)
+    for font in available(HANGUL_FONTS)[:4]:
+        mask, other = glyph_mask(font, ch), glyph_mask(font, confusable)
+        for seed in range(6):
+            out = warp_glyph(mask, np.random.default_rng(seed), strength)
+            assert out.dtype == np.float32 and out.min() >= 0.0 and out.max() <= 1.0
+            assert 0.6 < out.sum() / mask.sum() < 1.5  # no stroke lost, none doubled
+            itself = _iou_in_one_box(mask, out)
+            assert itself < 0.985  # bent: not the font's outline any more
+            assert itself > _iou_in_one_box(other, out), (font, seed)  # still nearer to itself
+        again = warp_glyph(mask, np.random.default_rng(3), strength)
+        assert np.array_equal(again, warp_glyph(mask, np.random.default_rng(3), strength))
+
+
+def test_standard_typefaces_draw_as_every_release_before() -> None:
+    """The seeded test sets depend on the standard draw consuming the generator exactly as before."""
+    for seed in range(40):
+        g, old = np.random.default_rng(seed), np.random.default_rng(seed)
+        tf = _typeface(g, "standard")
+        digit = available(DIGIT_FONTS)[old.integers(len(available(DIGIT_FONTS)))]
+        hangul = available(HANGUL_FONTS)[old.integers(len(available(HANGUL_FONTS)))]
+        weight = float(old.uniform(-0.3, 1.4))
+        emboss = float(old.uniform(0.6, 1.5)) if old.random() < 0.4 else 0.0
+        assert (tf.digit_font, tf.hangul_font, tf.weight, tf.emboss, tf.warp) == (
+            digit,
+            hangul,
+            weight,
+            emboss,
+            0,
+        )
+        assert g.random() == old.random()  # the same draws consumed
+
+
+@pytest.mark.parametrize(
+    ("typefaces", "hangul_pool", "digit_pool", "warped"),
+    [
+        ("standard", HANGUL_FONTS, DIGIT_FONTS, (0.0, 0.0)),
+        ("varied", HANGUL_FONTS + VARIED_HANGUL_FONTS, DIGIT_FONTS + VARIED_DIGIT_FONTS, (0.6, 0.9)),
+        ("unseen", UNSEEN_HANGUL_FONTS, UNSEEN_DIGIT_FONTS, (0.0, 0.0)),
+    ],
+)
+def test_typeface_draws_its_own_fonts(
+    typefaces: str,
+    hangul_pool: tuple[tuple[str, int], ...],
+    digit_pool: tuple[tuple[str, int], ...],
+    warped: tuple[float, float],
+) -> None:
+    draws = [_typeface(np.random.default_rng(s), typefaces) for s in range(300)]
+    hangul, digits = set(available(hangul_pool)), set(available(digit_pool))
+    assert {d.hangul_font for d in draws} == hangul  # every one of them, nothing else
+    assert {d.digit_font for d in draws} == digits
+    share = np.mean([d.warp > 0 for d in draws])
+    assert warped[0] <= share <= warped[1]
+
+
+def test_render_plate_typefaces() -> None:
+    spec = sample_spec(np.random.default_rng(1), "white7")
+    default = render_plate(spec, np.random.default_rng(2), 0.8)
+    assert np.array_equal(default, render_plate(spec, np.random.default_rng(2), 0.8, "standard"))
+    for typefaces in ("varied", "unseen"):
+        a = render_plate(spec, np.random.default_rng(2), 0.8, typefaces)
+        assert np.array_equal(a, render_plate(spec, np.random.default_rng(2), 0.8, typefaces))
+        assert not np.array_equal(a, default)
+    with pytest.raises(ValueError, match="typefaces"):
+        render_plate(spec, np.random.default_rng(2), 0.8, "fancy")
+    assert TYPEFACES == ("standard", "varied", "unseen")
+
+
+def test_a_varied_shard_holds_valid_labels(tmp_path: Path) -> None:
+    path = Path(_shard(ShardJob(11, 4, str(tmp_path), typefaces="varied")))
+    with np.load(path) as data:
+        texts = [
+            "".join(CHARSET[int(i) - 1] for i in label[: int(n)])
+            for label, n in zip(data["labels"], data["lengths"], strict=True)
+        ]
+    assert len(texts) >= 4
+    assert all(any(line_is_valid(t, role) for role in LineRole) for t in texts)
+
+
+def test_testset_cli_draws_an_unseen_typeface_set(tmp_path: Path) -> None:
+    assert (
+        dataset.main(
+            ["testset", "--out", str(tmp_path), "--plates", "3", "--seed", "5", "--typefaces", "unseen"]
+        )
+        == 0
+    )
+    with (tmp_path / "manifest.csv").open(encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 3 and all((tmp_path / "images" / r["file"]).is_file() for r in rows)
+    standard = tmp_path / "standard"
+    dataset.main(["testset", "--out", str(standard), "--plates", "3", "--seed", "5"])
+    with (standard / "manifest.csv").open(encoding="utf-8") as f:
+        first = next(csv.DictReader(f))
+    # the first plate's text is drawn before its typeface: the same plate, in other glyphs
+    assert first == rows[0]
+    assert (standard / "images" / first["file"]).read_bytes() != (
+        tmp_path / "images" / first["file"]
+    ).read_bytes()
