@@ -110,7 +110,6 @@ TESTSET_UNSEEN_SEED ?= 9401
 TESTSET_UNSEEN_PLATES ?= 1500
 READER_VARIED_SEED ?= 74
 READER_VARIED_PLATES ?= 80000
-READER_VARIED_MINUTES ?= 50
 # five stages: from scratch (warm-up, plateau hold, decay), a second cosine from a lower peak, a third on
 # build/reader-tune (region-name plates oversampled, half the areas cut by the shipped locator), a
 # fourth, shorter and from a lower peak, on build/reader-tune2 (the same plus as many new plates again),
@@ -121,8 +120,7 @@ READER_VARIED_MINUTES ?= 50
 # the eighth, on the CPU again, fine-tunes v6 on fresh plates filmed with the camera's own processing,
 # and v7 is the mean of the weights of v6 and that fine-tune (models/training/average_reader.py); the
 # ninth fine-tunes v7 on fresh plates, averaging the weights along its path from a quarter of its budget
-# on (train_reader --swa-start), and v8 is the mean of v7 and that average; the tenth fine-tunes v8 the
-# same way on plates drawn in varied typefaces (more fonts, bent glyphs: dataset --typefaces varied)
+# on (train_reader --swa-start), and v8 is the mean of v7 and that average
 READER_CMD = $(PY) -m models.training.train_reader --data build/reader-data --minutes $(READER_MINUTES) --out models/reader.onnx --seed $(READER_SEED) \
 	&& $(PY) -m models.training.train_reader --data build/reader-data --minutes $(READER_TUNE_MINUTES) --out models/reader.onnx --seed $(READER_SEED) --init models/reader.pt --lr 1e-3 \
 	&& $(PY) -m models.training.train_reader --data build/reader-tune --minutes $(READER_FOCUS_MINUTES) --out models/reader.onnx --seed $(READER_TUNE_SEED) --init models/reader.pt --lr 7e-4 \
@@ -133,9 +131,7 @@ READER_CMD = $(PY) -m models.training.train_reader --data build/reader-data --mi
 	&& $(PY) -m models.training.train_reader --data build/reader-cam --minutes $(READER_CAM_MINUTES) --out build/reader-cam/reader.onnx --seed $(READER_CAM_SEED) --init models/reader.pt --lr 4e-4 --jitter 0.03 --threads 2 --log-every 300 \
 	&& $(PY) -m models.training.average_reader --out models/reader.onnx models/reader.pt build/reader-cam/reader.pt \
 	&& $(PY) -m models.training.train_reader --data build/reader-swa --minutes $(READER_SWA_MINUTES) --out build/reader-swa/reader.onnx --seed $(READER_SWA_SEED) --init models/reader.pt --lr 4e-4 --swa-start 0.25 --swa-lr 2e-4 --swa-every 100 --jitter 0.03 --threads 2 --log-every 300 \
-	&& $(PY) -m models.training.average_reader --out models/reader.onnx models/reader.pt build/reader-swa/reader.pt \
-	&& $(PY) -m models.training.train_reader --data build/reader-varied --minutes $(READER_VARIED_MINUTES) --out build/reader-varied/reader.onnx --seed $(READER_VARIED_SEED) --init models/reader.pt --lr 4e-4 --swa-start 0.25 --swa-lr 2e-4 --swa-every 100 --jitter 0.03 --threads 2 --log-every 300 \
-	&& $(PY) -m models.training.average_reader --out models/reader.onnx models/reader.pt build/reader-varied/reader.pt
+	&& $(PY) -m models.training.average_reader --out models/reader.onnx models/reader.pt build/reader-swa/reader.pt
 DETECTOR_SEED ?= 3
 DETECTOR_MINUTES ?= 60
 DETECTOR_FRAMES ?= 10000
@@ -207,8 +203,9 @@ reader-cam-data: venv
 reader-swa-data: venv
 	$(PY) -m models.training.dataset shards --out build/reader-swa --plates $(READER_SWA_PLATES) --seed $(READER_SWA_SEED) --focus 0.5 --locator models
 
-## reader-varied-data: the tenth stage's data in build/reader-varied: READER_VARIED_PLATES new plates
-##                      (seed READER_VARIED_SEED, drawn as for the eighth, in varied typefaces)
+## reader-varied-data: an experiment's data (not in the shipped reader, see README, Models): READER_VARIED_PLATES
+##                      new plates in build/reader-varied (seed READER_VARIED_SEED, drawn as for the ninth
+##                      stage, in varied typefaces: more fonts, bent glyphs)
 reader-varied-data: venv
 	$(PY) -m models.training.dataset shards --out build/reader-varied --plates $(READER_VARIED_PLATES) --seed $(READER_VARIED_SEED) --focus 0.5 --locator models --typefaces varied
 
@@ -219,9 +216,9 @@ reader-pt: venv
 	$(PY) -m models.training.dataset shards --out build/reader-bn --plates 2000 --seed 73 --focus 0.5 --locator models
 	$(PY) -m models.training.reader_from_onnx models/reader.onnx --data build/reader-bn --out models/reader.pt
 
-reader: reader-data reader-tune-data reader-tune2-data reader-tune6-data reader-cam-data reader-swa-data reader-varied-data
+reader: reader-data reader-tune-data reader-tune2-data reader-tune6-data reader-cam-data reader-swa-data
 	$(READER_CMD)
-	$(PY) -m models.training.manifest reader models/reader.onnx --seed $(READER_VARIED_SEED) --command "$(READER_CMD)"
+	$(PY) -m models.training.manifest reader models/reader.onnx --seed $(READER_SWA_SEED) --command "$(READER_CMD)"
 
 locator: venv
 	$(LOCATOR_CMD)

@@ -106,7 +106,7 @@ class ShardJob:
     """One shard to write. ``focus``: share of plates drawn from `REGION_STYLES` (else the natural mix);
     ``locator``: a models folder whose locator finds the quad for half the plates, so the reader learns
     the errors of the quads it is given at run time (else every quad is `detector_error`'s);
-    ``typefaces``: `glyphs.TYPEFACES` ("varied" for training since reader v9)."""
+    ``typefaces``: `glyphs.TYPEFACES` (the shipped reader trained on "standard" only; README, Models)."""
 
     seed: int
     plates: int
