@@ -255,7 +255,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--loose", action="store_true", help="testset: crops with half the car in them")
     ap.add_argument(
         "--typefaces",
-        choices=TYPEFACES,
+        choices=list(TYPEFACES),
         default="standard",
         help="fonts: standard (the seeded sets), varied (training: more fonts, bent glyphs), unseen "
         "(fonts no training set holds)",

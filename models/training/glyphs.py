@@ -88,12 +88,17 @@ UNSEEN_DIGIT_FONTS: tuple[tuple[str, int], ...] = (
     ("truetype/liberation/LiberationSans-Bold.ttf", 0),
     ("truetype/dejavu/DejaVuSans-Bold.ttf", 0),
 )
-#: typeface sets a plate may be drawn in: (Hangul fonts, digit fonts, glyph warp on)
-TYPEFACES = ("standard", "varied", "unseen")
 LATIN_FONTS: tuple[tuple[str, int], ...] = (
     ("truetype/dejavu/DejaVuSans-Bold.ttf", 0),
     ("truetype/liberation/LiberationSans-Bold.ttf", 0),
 )
+#: The typeface sets a plate may be drawn in: name -> (Hangul fonts, digit fonts). "standard" is what
+#: the seeded sets are drawn in; "varied" (training only) adds faces, and `plates` bends its glyphs.
+TYPEFACES: dict[str, tuple[tuple[tuple[str, int], ...], tuple[tuple[str, int], ...]]] = {
+    "standard": (HANGUL_FONTS, DIGIT_FONTS),
+    "varied": (HANGUL_FONTS + VARIED_HANGUL_FONTS, DIGIT_FONTS + VARIED_DIGIT_FONTS),
+    "unseen": (UNSEEN_HANGUL_FONTS, UNSEEN_DIGIT_FONTS),
+}
 
 _RENDER_PX = 160  # glyph masks are rendered once at this size and scaled down into slots
 
@@ -176,8 +181,7 @@ def warp_glyph(mask: np.ndarray, rng: np.random.Generator, strength: float) -> n
     dy = cv2.resize(grid[1], (ww, hh), interpolation=cv2.INTER_CUBIC)
     xs, ys = np.meshgrid(np.arange(ww, dtype=np.float32), np.arange(hh, dtype=np.float32))
     out = cv2.remap(src, xs + dx, ys + dy, cv2.INTER_LINEAR, borderValue=0.0)
-    style = rng.random()
-    if style < 0.35:  # rounded: blur, then cut at a random level (which also thickens or thins a little)
+    if rng.random() < 0.35:  # rounded: blur, then cut at a random level (also thickens or thins a bit)
         sigma = size * rng.uniform(0.015, 0.04)
         out = cv2.GaussianBlur(out, (0, 0), sigma)
         level = rng.uniform(0.35, 0.6)

@@ -32,13 +32,8 @@ from edge.plate import (
     REGIONS,
 )
 from models.training.glyphs import (
-    DIGIT_FONTS,
-    HANGUL_FONTS,
     LATIN_FONTS,
-    UNSEEN_DIGIT_FONTS,
-    UNSEEN_HANGUL_FONTS,
-    VARIED_DIGIT_FONTS,
-    VARIED_HANGUL_FONTS,
+    TYPEFACES,
     FontRef,
     available,
     fit_glyph,
@@ -250,15 +245,9 @@ def _typeface(rng: np.random.Generator, typefaces: str) -> _Typeface:
     draw); "varied" adds training-only fonts and bends most glyphs (`warp_glyph`); "unseen" uses only
     fonts no training set contains.
     """
-    if typefaces == "unseen":
-        digits, hangul = available(UNSEEN_DIGIT_FONTS), available(UNSEEN_HANGUL_FONTS)
-    elif typefaces == "varied":
-        digits = available(DIGIT_FONTS) + available(VARIED_DIGIT_FONTS)
-        hangul = available(HANGUL_FONTS) + available(VARIED_HANGUL_FONTS)
-    elif typefaces == "standard":
-        digits, hangul = available(DIGIT_FONTS), available(HANGUL_FONTS)
-    else:
-        raise ValueError(f"typefaces must be one of standard, varied, unseen, not {typefaces!r}")
+    if typefaces not in TYPEFACES:
+        raise ValueError(f"typefaces must be one of {', '.join(TYPEFACES)}, not {typefaces!r}")
+    hangul, digits = (available(fonts) for fonts in TYPEFACES[typefaces])
     tf = _Typeface(
         digit_font=digits[rng.integers(len(digits))],
         hangul_font=hangul[rng.integers(len(hangul))],

@@ -130,7 +130,7 @@ def test_render_plate_typefaces() -> None:
         assert not np.array_equal(a, default)
     with pytest.raises(ValueError, match="typefaces"):
         render_plate(spec, np.random.default_rng(2), 0.8, "fancy")
-    assert TYPEFACES == ("standard", "varied", "unseen")
+    assert tuple(TYPEFACES) == ("standard", "varied", "unseen")
 
 
 def test_a_varied_shard_holds_valid_labels(tmp_path: Path) -> None:
