@@ -110,6 +110,8 @@ TESTSET_UNSEEN_SEED ?= 9401
 TESTSET_UNSEEN_PLATES ?= 1500
 READER_VARIED_SEED ?= 74
 READER_VARIED_PLATES ?= 80000
+READER_BUILT_SEED ?= 75
+READER_BUILT_PLATES ?= 60000
 # five stages: from scratch (warm-up, plateau hold, decay), a second cosine from a lower peak, a third on
 # build/reader-tune (region-name plates oversampled, half the areas cut by the shipped locator), a
 # fourth, shorter and from a lower peak, on build/reader-tune2 (the same plus as many new plates again),
@@ -144,7 +146,7 @@ LOCATOR_CMD = $(PY) -m models.training.train_locator --plates $(LOCATOR_PLATES) 
 	&& $(PY) -m models.training.train_locator --plates $(LOCATOR_TUNE_PLATES) --minutes $(LOCATOR_TUNE_MINUTES) --out models/locator.onnx --seed $(LOCATOR_TUNE_SEED) --init models/locator.pt --lr 1e-3 --threads 2 --workers 2 \
 	&& $(PY) -m models.training.train_locator --plates $(LOCATOR_TUNE_PLATES) --loose $(LOCATOR_LOOSE_PLATES) --minutes $(LOCATOR_LOOSE_MINUTES) --out models/locator.onnx --seed $(LOCATOR_TUNE_SEED) --init models/locator.pt --lr 5e-4 --threads 2 --workers 2
 
-.PHONY: demo demo-images models reader-data reader-tune-data reader-tune2-data reader-tune6-data reader-cam-data reader-swa-data reader-varied-data reader-pt testset testset-loose testset-unseen calibset reader locator detector scenes eval-scenes eval-synthetic contact-sheet
+.PHONY: demo demo-images models reader-data reader-tune-data reader-tune2-data reader-tune6-data reader-cam-data reader-swa-data reader-varied-data reader-built-data reader-pt testset testset-loose testset-unseen calibset reader locator detector scenes eval-scenes eval-synthetic contact-sheet
 
 ## reader-data: synthetic reader shards in build/reader-data (resumable)
 reader-data: venv
@@ -208,6 +210,11 @@ reader-swa-data: venv
 ##                      stage, in varied typefaces: more fonts, bent glyphs)
 reader-varied-data: venv
 	$(PY) -m models.training.dataset shards --out build/reader-varied --plates $(READER_VARIED_PLATES) --seed $(READER_VARIED_SEED) --focus 0.5 --locator models --typefaces varied
+
+## reader-built-data: READER_BUILT_PLATES new plates in build/reader-built (seed READER_BUILT_SEED, 2,500 a
+##                    shard), half of them with Hangul built from strokes (models/training/hangul_strokes.py)
+reader-built-data: venv
+	$(PY) -m models.training.dataset shards --out build/reader-built --plates $(READER_BUILT_PLATES) --seed $(READER_BUILT_SEED) --per-shard 2500 --focus 0.5 --locator models --typefaces built
 
 ## reader-pt: models/reader.pt, the shipped reader's torch weights that a next stage continues from
 ##            (--init), rebuilt from models/reader.onnx (the .pt files are not committed); its batch

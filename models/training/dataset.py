@@ -258,7 +258,8 @@ def main(argv: list[str] | None = None) -> int:
         choices=list(TYPEFACES),
         default="standard",
         help="fonts: standard (the seeded sets), varied (training: more fonts, bent glyphs), unseen "
-        "(fonts no training set holds)",
+        "(fonts no training set holds), built (training: half the plates' Hangul built from strokes), "
+        "built-letters (as built, region names kept in the fonts)",
     )
     a = ap.parse_args(argv)
     if a.what == "shards":

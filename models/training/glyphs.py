@@ -98,6 +98,8 @@ TYPEFACES: dict[str, tuple[tuple[tuple[str, int], ...], tuple[tuple[str, int], .
     "standard": (HANGUL_FONTS, DIGIT_FONTS),
     "varied": (HANGUL_FONTS + VARIED_HANGUL_FONTS, DIGIT_FONTS + VARIED_DIGIT_FONTS),
     "unseen": (UNSEEN_HANGUL_FONTS, UNSEEN_DIGIT_FONTS),
+    "built": (HANGUL_FONTS, DIGIT_FONTS),  # and Hangul built from strokes: plates.BUILT_HANGUL_SHARE
+    "built-letters": (HANGUL_FONTS, DIGIT_FONTS),  # the same, region names kept in the fonts
 }
 
 _RENDER_PX = 160  # glyph masks are rendered once at this size and scaled down into slots

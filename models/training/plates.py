@@ -40,6 +40,7 @@ from models.training.glyphs import (
     glyph_mask,
     warp_glyph,
 )
+from models.training.hangul_strokes import StrokeStyle, build_glyph, sample_style
 
 # style -> (probability, plate size in mm)
 STYLES: dict[str, tuple[float, tuple[int, int]]] = {
@@ -65,6 +66,9 @@ COLOUR_OF = {
 }  # fmt: skip
 
 RGB = tuple[float, float, float]
+# "built" typefaces: the share of plates whose Hangul is built from strokes; the rest keep the fonts, so
+# the reader does not unlearn them (the test sets are drawn in them)
+BUILT_HANGUL_SHARE = 0.5
 
 
 @dataclass(frozen=True)
@@ -230,8 +234,15 @@ class _Typeface:
     weight: float
     emboss: float
     warp: float = 0.0  # `warp_glyph` strength; 0: glyphs as the font draws them
+    strokes: StrokeStyle | None = None  # Hangul built from strokes in this style instead of the font's
+    built_regions: bool = True  # region names built too (else only the class letter)
 
-    def glyph(self, font: FontRef, ch: str, w: int, h: int, rng: np.random.Generator) -> np.ndarray:
+    def glyph(
+        self, font: FontRef, ch: str, w: int, h: int, rng: np.random.Generator, region: bool = False
+    ) -> np.ndarray:
+        hangul = "\uac00" <= ch <= "\ud7a3"
+        if self.strokes is not None and hangul and (self.built_regions or not region):
+            return fit_glyph(build_glyph(ch, self.strokes, rng), w, h, self.weight)
         mask = glyph_mask(font, ch)
         if self.warp > 0:
             mask = warp_glyph(mask, rng, self.warp)
@@ -243,7 +254,9 @@ def _typeface(rng: np.random.Generator, typefaces: str) -> _Typeface:
 
     "standard" draws exactly as every release before it did (the seeded test sets depend on it, draw for
     draw); "varied" adds training-only fonts and bends most glyphs (`warp_glyph`); "unseen" uses only
-    fonts no training set contains.
+    fonts no training set contains; "built" sets the Hangul of half its plates in a typeface built from
+    strokes (`hangul_strokes`), each plate its own; "built-letters" builds only the class letter and
+    keeps region names in the fonts.
     """
     if typefaces not in TYPEFACES:
         raise ValueError(f"typefaces must be one of {', '.join(TYPEFACES)}, not {typefaces!r}")
@@ -256,6 +269,8 @@ def _typeface(rng: np.random.Generator, typefaces: str) -> _Typeface:
     )
     if typefaces == "varied" and rng.random() < 0.75:
         return dataclasses.replace(tf, warp=float(rng.uniform(0.3, 1.0)))
+    if typefaces in ("built", "built-letters") and rng.random() < BUILT_HANGUL_SHARE:
+        return dataclasses.replace(tf, strokes=sample_style(rng), built_regions=typefaces == "built")
     return tf
 
 
@@ -289,7 +304,8 @@ def _row(
     x = x0 + ((x1 - x0) - (sum(widths) + sum(gaps))) / 2
     for i, ((ch, k), w) in enumerate(zip(items, widths, strict=True)):
         h = height * hscale[k]
-        mask = tf.glyph(tf.digit_font if k == "d" else tf.hangul_font, ch, c.px(w), c.px(h), rng)
+        font = tf.digit_font if k == "d" else tf.hangul_font
+        mask = tf.glyph(font, ch, c.px(w), c.px(h), rng, region=k == "r")
         y = top + (height - h) * (0.5 if k != "r" else rng.uniform(0.3, 0.7))
         c.paint(mask, x, y + rng.normal(0, height * 0.01), fg, tf.emboss)
         x += w + (gaps[i] if i < len(gaps) else 0)
@@ -346,7 +362,7 @@ def render_plate(
         zone = rng.uniform(42, 56)
         ch_h = height * rng.uniform(0.42, 0.5)
         for i, ch in enumerate(spec.region):
-            g = tf.glyph(tf.hangul_font, ch, c.px(zone * 0.7), c.px(ch_h), rng)
+            g = tf.glyph(tf.hangul_font, ch, c.px(zone * 0.7), c.px(ch_h), rng, region=True)
             c.paint(g, left, top + i * (height - ch_h), fg, tf.emboss)
         left += zone
         reg = []

@@ -21,6 +21,7 @@ from models.training.glyphs import (
     VARIED_DIGIT_FONTS,
     VARIED_HANGUL_FONTS,
     available,
+    fit_glyph,
     glyph_mask,
     warp_glyph,
 )
@@ -104,6 +105,8 @@ def test_standard_typefaces_draw_as_every_release_before() -> None:
         ("standard", HANGUL_FONTS, DIGIT_FONTS, (0.0, 0.0)),
         ("varied", HANGUL_FONTS + VARIED_HANGUL_FONTS, DIGIT_FONTS + VARIED_DIGIT_FONTS, (0.6, 0.9)),
         ("unseen", UNSEEN_HANGUL_FONTS, UNSEEN_DIGIT_FONTS, (0.0, 0.0)),
+        ("built", HANGUL_FONTS, DIGIT_FONTS, (0.0, 0.0)),
+        ("built-letters", HANGUL_FONTS, DIGIT_FONTS, (0.0, 0.0)),
     ],
 )
 def test_typeface_draws_its_own_fonts(
@@ -118,23 +121,42 @@ def test_typeface_draws_its_own_fonts(
     assert {d.digit_font for d in draws} == digits
     share = np.mean([d.warp > 0 for d in draws])
     assert warped[0] <= share <= warped[1]
+    built = np.mean([d.strokes is not None for d in draws])
+    assert (0.4 <= built <= 0.6) if typefaces.startswith("built") else built == 0.0
+    assert all(d.built_regions == (typefaces != "built-letters") for d in draws if d.strokes)
+
+
+@pytest.mark.parametrize(("typefaces", "region_built"), [("built", True), ("built-letters", False)])
+def test_built_typefaces_build_the_letter_and_maybe_the_region(typefaces: str, region_built: bool) -> None:
+    tf = next(t for s in range(50) if (t := _typeface(np.random.default_rng(s), typefaces)).strokes)
+    font_glyph = fit_glyph(glyph_mask(tf.hangul_font, "서"), 40, 44, tf.weight)
+    letter = tf.glyph(tf.hangul_font, "서", 40, 44, np.random.default_rng(1))
+    region = tf.glyph(tf.hangul_font, "서", 40, 44, np.random.default_rng(1), region=True)
+    assert not np.array_equal(letter, font_glyph)  # the class letter is always built
+    assert np.array_equal(region, letter) == region_built
+    assert np.array_equal(region, font_glyph) != region_built
+    assert np.array_equal(
+        tf.glyph(tf.digit_font, "7", 20, 44, np.random.default_rng(1)),
+        fit_glyph(glyph_mask(tf.digit_font, "7"), 20, 44, tf.weight),
+    )
 
 
 def test_render_plate_typefaces() -> None:
     spec = sample_spec(np.random.default_rng(1), "white7")
     default = render_plate(spec, np.random.default_rng(2), 0.8)
     assert np.array_equal(default, render_plate(spec, np.random.default_rng(2), 0.8, "standard"))
-    for typefaces in ("varied", "unseen"):
+    for typefaces in ("varied", "unseen", "built", "built-letters"):
         a = render_plate(spec, np.random.default_rng(2), 0.8, typefaces)
         assert np.array_equal(a, render_plate(spec, np.random.default_rng(2), 0.8, typefaces))
         assert not np.array_equal(a, default)
     with pytest.raises(ValueError, match="typefaces"):
         render_plate(spec, np.random.default_rng(2), 0.8, "fancy")
-    assert tuple(TYPEFACES) == ("standard", "varied", "unseen")
+    assert tuple(TYPEFACES) == ("standard", "varied", "unseen", "built", "built-letters")
 
 
-def test_a_varied_shard_holds_valid_labels(tmp_path: Path) -> None:
-    path = Path(_shard(ShardJob(11, 4, str(tmp_path), typefaces="varied")))
+@pytest.mark.parametrize("typefaces", ["varied", "built"])
+def test_a_training_typeface_shard_holds_valid_labels(tmp_path: Path, typefaces: str) -> None:
+    path = Path(_shard(ShardJob(11, 4, str(tmp_path), typefaces=typefaces)))
     with np.load(path) as data:
         texts = [
             "".join(CHARSET[int(i) - 1] for i in label[: int(n)])
