@@ -112,6 +112,9 @@ READER_VARIED_SEED ?= 74
 READER_VARIED_PLATES ?= 80000
 READER_BUILT_SEED ?= 75
 READER_BUILT_PLATES ?= 60000
+READER_LETTERS_SEED ?= 76
+READER_LETTERS_PLATES ?= 60000
+READER_LETTERS_MINUTES ?= 50
 # five stages: from scratch (warm-up, plateau hold, decay), a second cosine from a lower peak, a third on
 # build/reader-tune (region-name plates oversampled, half the areas cut by the shipped locator), a
 # fourth, shorter and from a lower peak, on build/reader-tune2 (the same plus as many new plates again),
@@ -122,7 +125,9 @@ READER_BUILT_PLATES ?= 60000
 # the eighth, on the CPU again, fine-tunes v6 on fresh plates filmed with the camera's own processing,
 # and v7 is the mean of the weights of v6 and that fine-tune (models/training/average_reader.py); the
 # ninth fine-tunes v7 on fresh plates, averaging the weights along its path from a quarter of its budget
-# on (train_reader --swa-start), and v8 is the mean of v7 and that average
+# on (train_reader --swa-start), and v8 is the mean of v7 and that average; the tenth fine-tunes v8 the
+# same way on plates half of which have their class letter built from strokes (hangul_strokes.py), and
+# v9 is v8 weighted 2:1 with that average (models/reader.pt named twice)
 READER_CMD = $(PY) -m models.training.train_reader --data build/reader-data --minutes $(READER_MINUTES) --out models/reader.onnx --seed $(READER_SEED) \
 	&& $(PY) -m models.training.train_reader --data build/reader-data --minutes $(READER_TUNE_MINUTES) --out models/reader.onnx --seed $(READER_SEED) --init models/reader.pt --lr 1e-3 \
 	&& $(PY) -m models.training.train_reader --data build/reader-tune --minutes $(READER_FOCUS_MINUTES) --out models/reader.onnx --seed $(READER_TUNE_SEED) --init models/reader.pt --lr 7e-4 \
@@ -133,7 +138,9 @@ READER_CMD = $(PY) -m models.training.train_reader --data build/reader-data --mi
 	&& $(PY) -m models.training.train_reader --data build/reader-cam --minutes $(READER_CAM_MINUTES) --out build/reader-cam/reader.onnx --seed $(READER_CAM_SEED) --init models/reader.pt --lr 4e-4 --jitter 0.03 --threads 2 --log-every 300 \
 	&& $(PY) -m models.training.average_reader --out models/reader.onnx models/reader.pt build/reader-cam/reader.pt \
 	&& $(PY) -m models.training.train_reader --data build/reader-swa --minutes $(READER_SWA_MINUTES) --out build/reader-swa/reader.onnx --seed $(READER_SWA_SEED) --init models/reader.pt --lr 4e-4 --swa-start 0.25 --swa-lr 2e-4 --swa-every 100 --jitter 0.03 --threads 2 --log-every 300 \
-	&& $(PY) -m models.training.average_reader --out models/reader.onnx models/reader.pt build/reader-swa/reader.pt
+	&& $(PY) -m models.training.average_reader --out models/reader.onnx models/reader.pt build/reader-swa/reader.pt \
+	&& $(PY) -m models.training.train_reader --data build/reader-letters --minutes $(READER_LETTERS_MINUTES) --out build/reader-letters/reader.onnx --seed $(READER_LETTERS_SEED) --init models/reader.pt --lr 3e-4 --swa-start 0.25 --swa-lr 1.5e-4 --swa-every 100 --jitter 0.03 --threads 2 --log-every 300 \
+	&& $(PY) -m models.training.average_reader --out models/reader.onnx models/reader.pt models/reader.pt build/reader-letters/reader.pt
 DETECTOR_SEED ?= 3
 DETECTOR_MINUTES ?= 60
 DETECTOR_FRAMES ?= 10000
@@ -146,7 +153,7 @@ LOCATOR_CMD = $(PY) -m models.training.train_locator --plates $(LOCATOR_PLATES) 
 	&& $(PY) -m models.training.train_locator --plates $(LOCATOR_TUNE_PLATES) --minutes $(LOCATOR_TUNE_MINUTES) --out models/locator.onnx --seed $(LOCATOR_TUNE_SEED) --init models/locator.pt --lr 1e-3 --threads 2 --workers 2 \
 	&& $(PY) -m models.training.train_locator --plates $(LOCATOR_TUNE_PLATES) --loose $(LOCATOR_LOOSE_PLATES) --minutes $(LOCATOR_LOOSE_MINUTES) --out models/locator.onnx --seed $(LOCATOR_TUNE_SEED) --init models/locator.pt --lr 5e-4 --threads 2 --workers 2
 
-.PHONY: demo demo-images models reader-data reader-tune-data reader-tune2-data reader-tune6-data reader-cam-data reader-swa-data reader-varied-data reader-built-data reader-pt testset testset-loose testset-unseen calibset reader locator detector scenes eval-scenes eval-synthetic contact-sheet
+.PHONY: demo demo-images models reader-data reader-tune-data reader-tune2-data reader-tune6-data reader-cam-data reader-swa-data reader-varied-data reader-built-data reader-letters-data reader-pt testset testset-loose testset-unseen calibset reader locator detector scenes eval-scenes eval-synthetic contact-sheet
 
 ## reader-data: synthetic reader shards in build/reader-data (resumable)
 reader-data: venv
@@ -216,6 +223,11 @@ reader-varied-data: venv
 reader-built-data: venv
 	$(PY) -m models.training.dataset shards --out build/reader-built --plates $(READER_BUILT_PLATES) --seed $(READER_BUILT_SEED) --per-shard 2500 --focus 0.5 --locator models --typefaces built
 
+## reader-letters-data: READER_LETTERS_PLATES new plates in build/reader-letters (seed READER_LETTERS_SEED),
+##                      half with the class letter built from strokes, region names kept in the fonts
+reader-letters-data: venv
+	$(PY) -m models.training.dataset shards --out build/reader-letters --plates $(READER_LETTERS_PLATES) --seed $(READER_LETTERS_SEED) --per-shard 2500 --focus 0.5 --locator models --typefaces built-letters
+
 ## reader-pt: models/reader.pt, the shipped reader's torch weights that a next stage continues from
 ##            (--init), rebuilt from models/reader.onnx (the .pt files are not committed); its batch
 ##            norms are measured on 2,000 fresh plates (build/reader-bn, seed 73)
@@ -223,13 +235,13 @@ reader-pt: venv
 	$(PY) -m models.training.dataset shards --out build/reader-bn --plates 2000 --seed 73 --focus 0.5 --locator models
 	$(PY) -m models.training.reader_from_onnx models/reader.onnx --data build/reader-bn --out models/reader.pt
 
-reader: reader-data reader-tune-data reader-tune2-data reader-tune6-data reader-cam-data reader-swa-data
+reader: reader-data reader-tune-data reader-tune2-data reader-tune6-data reader-cam-data reader-swa-data reader-letters-data
 	$(READER_CMD)
-	$(PY) -m models.training.manifest reader models/reader.onnx --seed $(READER_SWA_SEED) --command "$(READER_CMD)"
+	$(PY) -m models.training.manifest reader models/reader.onnx --seed $(READER_LETTERS_SEED) --command "$(subst $(PY) ,python ,$(READER_CMD))"
 
 locator: venv
 	$(LOCATOR_CMD)
-	$(PY) -m models.training.manifest locator models/locator.onnx --seed $(LOCATOR_TUNE_SEED) --command "$(LOCATOR_CMD)"
+	$(PY) -m models.training.manifest locator models/locator.onnx --seed $(LOCATOR_TUNE_SEED) --command "$(subst $(PY) ,python ,$(LOCATOR_CMD))"
 
 ## detector: the own plate detector on synthetic gate scenes (cached in build/detector-data); records its
 ##           manifest entry (sha256, command, seed, validation recall/precision) itself

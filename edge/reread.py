@@ -8,8 +8,9 @@ reader batch for all of them) and, per area, the most confident grammatical read
 
 Measured on the seeded synthetic sets (reader v8, session 12): exact 0.9696 -> 0.9733 on the test set,
 0.9677 -> 0.9723 on the calibration set (where the framings were chosen, greedily, from 14 candidates),
-0.9653 -> 0.9700 on loose crops, re-reading about 7 % of plates. Averaging the framings' probabilities
-before decoding, or voting, did worse than taking the surest read.
+0.9653 -> 0.9700 on loose crops, re-reading about 7 % of plates; with reader v9 (session 14), whose
+framings were not chosen again, 0.9711 -> 0.9724 on the test set and 0.9653 -> 0.9660 on loose crops.
+Averaging the framings' probabilities before decoding, or voting, did worse than taking the surest read.
 
 Trade-offs: a re-read plate costs one more reader batch of ``len(REFRAMINGS)`` times its areas (about
 10 ms on one CPU core over the committed sample crops, `python -m benchmarks.reader`), paid only by the
