@@ -207,6 +207,10 @@ class CameraWorker:
         if passage is None:
             return
         t = frame.t if frame is not None else track.last_t + self.rec.track_lost_s
+        late = self.judge.on_lost(passage, t, list(self.passages.values()))
+        if late is not None:
+            self._save_snapshot(passage)
+            self._publish(late, passage, track, frame)
         kind = self.judge.on_end(passage, t)
         if kind is None:
             if passage.published is None and not passage.duplicate:

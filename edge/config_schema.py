@@ -185,7 +185,8 @@ class RecognitionConfig(StrictModel):
         default=3,
         ge=1,
         le=30,
-        description="Agreeing frames needed before plate.read; more = surer but later.",
+        description="Agreeing frames needed before plate.read; more = surer but later. A track that "
+        "ends sooner with two agreeing confident frames gets its plate.read then (late, not lost).",
     )
     read_on_stop: bool = Field(
         default=True,

@@ -7,6 +7,9 @@ are fused (`edge.fusion`). `PassageJudge` decides, per camera:
   ``confirm_frames`` reads agree exactly, or the car has stopped (speed under `STOP_SPEED` for
   `STOP_S`) and at least one sharp read agrees, since a car waiting at the barrier must not wait longer;
 * ``plate.updated`` when a later fused read, stable by the same rule, says something else;
+* ``plate.read`` late, when the track ends, for a passage whose read was confident and agreed in at
+  least two frames but never reached ``confirm_frames`` (a fast car, or a loaded box dropping frames):
+  the car has gone, no more evidence will come, and a passage reported late is better than one lost;
 * ``vehicle.left`` when the track ends, with the final read, for passages that published a read.
   A track that never became confident gets no event at all: at a real gate those are mostly static
   text (signs, a bus's destination board, stickers) that happens to parse as a plate at low confidence,
@@ -131,17 +134,40 @@ class PassageJudge:
         if passage.duplicate or fused is None or not self._stable(passage, fused, t):
             return None
         if passage.published is None:
-            if self._is_duplicate(fused.text, t, live, passage):
-                passage.duplicate = True
-                self.recent[fused.text] = t
-                return None
-            passage.published = fused
-            return "plate.read"
+            return self._first_read(passage, fused, t, live)
         if fused.text != passage.published.text:
             passage.published = fused
             return "plate.updated"
         passage.published = fused  # same text, fresher evidence (for vehicle.left)
         return None
+
+    def on_lost(self, passage: Passage, t: float, live: list[Passage]) -> EventType | None:
+        """The track ended before its read was stable: ``plate.read`` now if the fused read is confident
+        and at least two frames (``confirm_frames`` if fewer) agree on it, else None.
+
+        Trade-off: one agreeing frame fewer than ``confirm_frames`` asks, so a little less sure, but only
+        at the end of a confirmed track that read the same confident text twice; a single frame's read
+        still publishes nothing (a sign or sticker read once must not wake the controller).
+        """
+        fused = passage.fused
+        if passage.published is not None or passage.duplicate or fused is None:
+            return None
+        if fused.confidence < self.rec.min_read_confidence:
+            return None
+        if fused.agreeing < min(2, self.rec.confirm_frames):
+            return None
+        return self._first_read(passage, fused, t, live)
+
+    def _first_read(
+        self, passage: Passage, fused: FusedRead, t: float, live: list[Passage]
+    ) -> EventType | None:
+        """Publish a passage's first read unless the plate was just seen (then the passage is a repeat)."""
+        if self._is_duplicate(fused.text, t, live, passage):
+            passage.duplicate = True
+            self.recent[fused.text] = t
+            return None
+        passage.published = fused
+        return "plate.read"
 
     def on_end(self, passage: Passage, t: float) -> EventType | None:
         """The track ended: ``vehicle.left`` when the passage published a read and is not a repeat."""

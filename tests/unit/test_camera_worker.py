@@ -78,6 +78,15 @@ def test_a_stray_detection_leaves_nothing_behind() -> None:
     assert worker.passages == {} and worker.tracker.tracks == []
 
 
+def test_a_car_seen_in_too_few_frames_is_read_late_not_lost() -> None:
+    # two sampled frames (a fast car, or a loaded box dropping frames) against confirm_frames=3: the
+    # read comes when the track ends, then vehicle.left
+    worker, events = run(moving(2))
+    assert [e.type for e in events] == ["plate.read", "vehicle.left"]
+    assert events[0].plate.text == "12가3456" and events[0].evidence.frames_seen == 2
+    assert worker.passages == {}
+
+
 @pytest.mark.parametrize(
     ("camera", "expected"),
     [

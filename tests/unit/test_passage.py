@@ -77,6 +77,40 @@ def test_vehicle_left_only_after_a_read() -> None:
     assert judge.on_end(passage, 3.0) == "vehicle.left"
 
 
+@pytest.mark.parametrize(
+    ("confirm", "reads", "expected"),
+    [
+        (3, [("12가3456", 0.95)] * 2, "plate.read"),  # two confident agreeing frames, one short of 3
+        (3, [("12가3456", 0.95)], None),  # one frame's read never publishes
+        (3, [("12가3456", 0.3)] * 2, None),  # agreeing but not confident
+        (3, [("12가3456", 0.95), ("12거3456", 0.95)], None),  # two frames that disagree
+        (1, [("12가3456", 0.3)], None),  # confirm_frames 1: still the confidence bar
+    ],
+)
+def test_a_track_lost_before_its_read_was_stable(
+    confirm: int, reads: list[tuple[str, float]], expected: str | None
+) -> None:
+    judge, track, passage = setup(confirm)
+    assert [see(judge, track, passage, text, 0.1 * i, conf=c) for i, (text, c) in enumerate(reads)] == [
+        None
+    ] * len(reads)
+    assert judge.on_lost(passage, 3.0, []) == expected
+    assert judge.on_end(passage, 3.0) == ("vehicle.left" if expected else None)
+
+
+def test_a_lost_track_publishes_no_late_read_twice_or_for_a_repeat() -> None:
+    judge, track, first = setup(confirm=1, dedup_window_s=30)
+    assert see(judge, track, first, "12가3456", 0.0) == "plate.read"
+    assert judge.on_lost(first, 2.0, []) is None  # already published on the frame
+    assert judge.on_end(first, 2.0) == "vehicle.left"
+    judge.rec = judge.rec.model_copy(update={"confirm_frames": 3})
+    again = Passage.start(track, T0, 5)
+    for i in range(2):
+        see(judge, track, again, "12가3456", 10.0 + 0.1 * i)
+    assert judge.on_lost(again, 11.0, []) is None  # the same plate 9 s later: a broken track
+    assert again.duplicate and judge.on_end(again, 11.0) is None
+
+
 def test_same_plate_within_the_window_is_the_same_passage() -> None:
     judge, track, first = setup(confirm=1, dedup_window_s=30)
     assert see(judge, track, first, "12가3456", 0.0) == "plate.read"
