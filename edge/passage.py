@@ -171,7 +171,9 @@ class PassageJudge:
 
     def on_end(self, passage: Passage, t: float) -> EventType | None:
         """The track ended: ``vehicle.left`` when the passage published a read and is not a repeat."""
-        if passage.fused is not None:
+        # Only a plate that went out (or a repeat of one) opens the de-duplication window: an unread
+        # passage's unsure guess must not turn the next, confident passage of that plate into a "repeat".
+        if passage.duplicate and passage.fused is not None:
             self.recent[passage.fused.text] = t
         if passage.published is not None:
             self.recent[passage.published.text] = t

@@ -122,6 +122,16 @@ def test_same_plate_within_the_window_is_the_same_passage() -> None:
     assert see(judge, track, later, "12가3456", 60.0) == "plate.read"  # 38 s after: a new visit
 
 
+def test_an_unread_passage_does_not_make_the_next_one_a_repeat() -> None:
+    # a track lost with an unsure guess (one blurred frame), then the same car read well on a new track
+    judge, track, unsure = setup(confirm=2, dedup_window_s=30)
+    assert see(judge, track, unsure, "12가3456", 0.0, conf=0.5) is None
+    assert judge.on_lost(unsure, 1.0, []) is None and judge.on_end(unsure, 1.0) is None
+    sure = Passage.start(track, T0, 5)
+    kinds = [see(judge, track, sure, "12가3456", 2.0 + 0.1 * i) for i in range(2)]
+    assert kinds == [None, "plate.read"] and not sure.duplicate
+
+
 def test_two_live_tracks_of_one_plate_read_once() -> None:
     judge, track, a = setup(confirm=1)
     b = Passage.start(track, T0, 5)
