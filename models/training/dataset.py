@@ -259,7 +259,8 @@ def main(argv: list[str] | None = None) -> int:
         default="standard",
         help="fonts: standard (the seeded sets), varied (training: more fonts, bent glyphs), unseen "
         "(fonts no training set holds), built (training: half the plates' Hangul built from strokes), "
-        "built-letters (as built, region names kept in the fonts)",
+        "built-letters (as built, region names kept in the fonts), built-hieut (as built-letters, "
+        "ㅎ in more shapes)",
     )
     a = ap.parse_args(argv)
     if a.what == "shards":

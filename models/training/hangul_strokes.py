@@ -11,6 +11,12 @@ glyph then gets its own small jitter. So each plate is set in a typeface no othe
 what tells one letter from another (which side of the long stroke ㅓ's bar is on, ㅎ's cap above ㅇ)
 is kept exactly.
 
+ㅎ gets more freedom on request (``sample_style(rng, hieut=True)``, the "built-hieut" typefaces): its
+ring from small to as wide as its bar, drawn thin or at full weight (a heavy headline face's ring is a
+blob with a small hole), the bar higher or lower, and a third cap, a short slanted dab. The reader's
+worst letters in typefaces it never saw are ㅎ's (허→어 and 하→마 read at 0.99 in Baekmuk Headline,
+whose ring is as wide as its bar and whose cap sits on it), and a rental plate's letter is always ㅎ.
+
 Trade-off: the strokes are straight lines and ellipses, so these glyphs look like a geometric gothic (as
 the plate typeface does) and never like a brush or serif face; they are a training-only addition beside
 the fonts, not a replacement (`glyphs.TYPEFACES`, "built").
@@ -19,13 +25,14 @@ the fonts, not a replacement (`glyphs.TYPEFACES`, "built").
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
 
 Point = tuple[float, float]
 # A stroke: a polyline in the unit box of its jamo (x right, y down), or ("ellipse", cx, cy, rx, ry).
+# "ring" is an ellipse never thinned below the typeface's weight (`_draw` thins a small "ellipse").
 Stroke = tuple[Point, ...] | tuple[str, float, float, float, float]
 
 _INITIALS = "ㄱㄲㄴㄷㄸㄹㅁㅂㅃㅅㅆㅇㅈㅉㅊㅋㅌㅍㅎ"
@@ -55,14 +62,20 @@ class StrokeStyle:
     final_top: float  # where the final's box begins, share of the height
     leg_slant: float  # how far ㄱ's leg leans left beside a vertical vowel (0: straight down)
     round_o: float  # ㅇ's roundness: 1 an ellipse, lower a rounded square
-    h_cap: str  # ㅎ's top: "tick" (short vertical) or "bar" (short horizontal)
+    h_cap: str  # ㅎ's top: "tick" (short vertical), "bar" (short horizontal) or "slant" (a dab)
     square_ends: bool  # cut stroke ends square instead of round
     aspect: float  # glyph width / height
     jitter: float  # per-glyph wobble of every point, share of the glyph height
+    # ㅎ's proportions; the defaults are the only ones `sample_style` draws without ``hieut``
+    h_ring: float = 1.0  # the ring's size, 1 the usual (0.84 of the jamo's width)
+    h_ring_full: bool = False  # the ring at the typeface's full weight, however small it is
+    h_bar: float = 0.22  # the long bar's height in the jamo's box (the ring hangs below it)
 
 
-def sample_style(rng: np.random.Generator) -> StrokeStyle:
-    return StrokeStyle(
+def sample_style(rng: np.random.Generator, hieut: bool = False) -> StrokeStyle:
+    """One typeface, drawn from ``rng``. ``hieut`` widens ㅎ's shapes (ring size and weight, bar height, a
+    slanted cap); its draws come after the others, so the styles drawn without it are unchanged."""
+    style = StrokeStyle(
         weight=float(rng.uniform(0.07, 0.135)),
         split=float(rng.uniform(0.5, 0.62)),
         final_top=float(rng.uniform(0.56, 0.66)),
@@ -73,6 +86,29 @@ def sample_style(rng: np.random.Generator) -> StrokeStyle:
         aspect=float(rng.uniform(0.85, 1.05)),
         jitter=float(rng.uniform(0.0, 0.018)),
     )
+    if not hieut:
+        return style
+    return replace(
+        style,
+        h_cap=str(rng.choice(["tick", "bar", "slant"], p=[0.35, 0.4, 0.25])),
+        h_ring=float(rng.uniform(0.8, 1.25)),
+        h_ring_full=bool(rng.random() < 0.4),
+        h_bar=float(rng.uniform(0.16, 0.3)),
+    )
+
+
+def _hieut(style: StrokeStyle) -> list[Stroke]:
+    """ㅎ: a cap, a long bar at ``h_bar``, a ring below it that never reaches the bar nor leaves the box."""
+    caps: dict[str, Stroke] = {
+        "tick": ((0.5, -0.04), (0.5, 0.1)),
+        "bar": ((0.28, 0.0), (0.72, 0.0)),
+        "slant": ((0.62, -0.04), (0.4, style.h_bar * 0.55)),
+    }
+    bar = style.h_bar
+    ry = min(0.32 * style.h_ring, (1.0 - bar - 0.1) / 2)
+    rx = min(0.42 * style.h_ring, 0.5)
+    ring = ("ring" if style.h_ring_full else "ellipse", 0.5, 1.0 - ry, rx, ry)
+    return [caps[style.h_cap], ((0.0, bar), (1.0, bar)), ring]
 
 
 def _consonant(ch: str, style: StrokeStyle, beside_vowel: bool) -> list[Stroke]:
@@ -95,11 +131,7 @@ def _consonant(ch: str, style: StrokeStyle, beside_vowel: bool) -> list[Stroke]:
             ((0.55, 0.2), (0.0, 1.0)),
             ((0.5, 0.58), (1.0, 1.0)),
         ],
-        "ㅎ": [
-            ((0.5, -0.04), (0.5, 0.1)) if style.h_cap == "tick" else ((0.28, 0.0), (0.72, 0.0)),
-            ((0.0, 0.22), (1.0, 0.22)),
-            ("ellipse", 0.5, 0.68, 0.42, 0.32),
-        ],
+        "ㅎ": _hieut(style),
     }
     if ch not in shapes:
         raise ValueError(f"no strokes for the consonant {ch!r} (plates do not print it)")
@@ -190,9 +222,11 @@ def _draw(img: np.ndarray, stroke: Stroke, box: Box, style: StrokeStyle, t: int,
     bx0, by0 = x0 * (w - 2 * m) + m, y0 * (h - 2 * m) + m
     bw, bh = (x1 - x0) * (w - 2 * m), (y1 - y0) * (h - 2 * m)
     if isinstance(stroke[0], str):
-        _, cx, cy, rx, ry = stroke  # type: ignore[misc]
-        # a small ring (ㅎ's, a final ㅇ) drawn at full weight would close into a blob; fonts thin it too
-        t = max(2, min(t, round(0.55 * min(rx * bw, ry * bh))))
+        kind, cx, cy, rx, ry = stroke  # type: ignore[misc]
+        # a small ring (ㅎ's, a final ㅇ) drawn at full weight would close into a blob; most fonts thin
+        # it, heavy headline faces do not ("ring")
+        cap = 0.55 if kind == "ellipse" else 0.8
+        t = max(2, min(t, round(cap * min(rx * bw, ry * bh))))
         m = t / 2
         unit = _superellipse(cx, cy, rx, ry, style.round_o)
         # the ring's centre line sits half a stroke inside the box, so ㅇ's ink fills it and no more

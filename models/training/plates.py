@@ -256,7 +256,7 @@ def _typeface(rng: np.random.Generator, typefaces: str) -> _Typeface:
     draw); "varied" adds training-only fonts and bends most glyphs (`warp_glyph`); "unseen" uses only
     fonts no training set contains; "built" sets the Hangul of half its plates in a typeface built from
     strokes (`hangul_strokes`), each plate its own; "built-letters" builds only the class letter and
-    keeps region names in the fonts.
+    keeps region names in the fonts; "built-hieut" does too, with ㅎ drawn in more shapes.
     """
     if typefaces not in TYPEFACES:
         raise ValueError(f"typefaces must be one of {', '.join(TYPEFACES)}, not {typefaces!r}")
@@ -269,8 +269,9 @@ def _typeface(rng: np.random.Generator, typefaces: str) -> _Typeface:
     )
     if typefaces == "varied" and rng.random() < 0.75:
         return dataclasses.replace(tf, warp=float(rng.uniform(0.3, 1.0)))
-    if typefaces in ("built", "built-letters") and rng.random() < BUILT_HANGUL_SHARE:
-        return dataclasses.replace(tf, strokes=sample_style(rng), built_regions=typefaces == "built")
+    if typefaces.startswith("built") and rng.random() < BUILT_HANGUL_SHARE:
+        style = sample_style(rng, hieut=typefaces == "built-hieut")
+        return dataclasses.replace(tf, strokes=style, built_regions=typefaces == "built")
     return tf
 
 

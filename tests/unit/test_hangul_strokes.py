@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from edge.plate import CHARSET, DIGITS
-from models.training.hangul_strokes import build_glyph, decompose, sample_style
+from models.training.hangul_strokes import _hieut, build_glyph, decompose, sample_style
 
 HANGUL = [ch for ch in CHARSET if ch not in DIGITS]
 
@@ -46,10 +46,10 @@ def test_a_syllable_plates_never_print_is_refused_by_name() -> None:
         build_glyph("카", sample_style(np.random.default_rng(0)), np.random.default_rng(0))
 
 
-@pytest.mark.parametrize("seed", range(4))
-def test_every_plate_syllable_builds_a_tight_glyph(seed: int) -> None:
+@pytest.mark.parametrize(("seed", "hieut"), [(s, h) for s in range(4) for h in (False, True)])
+def test_every_plate_syllable_builds_a_tight_glyph(seed: int, hieut: bool) -> None:
     rng = np.random.default_rng(seed)
-    style = sample_style(rng)
+    style = sample_style(rng, hieut=hieut)
     for ch in HANGUL:
         g = build_glyph(ch, style, rng)
         assert g.dtype == np.float32 and g.min() >= 0.0 and g.max() <= 1.0
@@ -86,9 +86,11 @@ def _overlap(a: np.ndarray, b: np.ndarray) -> float:
     ],
 )
 def test_a_jittered_glyph_stays_nearer_itself_than_its_confusables(ch: str, confusables: str) -> None:
-    """The jitter that makes every plate's typeface its own must not move a letter toward another."""
-    for seed in range(6):
-        style = dataclasses.replace(sample_style(np.random.default_rng(seed)), jitter=0.018)
+    """The jitter that makes every plate's typeface its own must not move a letter toward another,
+    nor may the wider ㅎ shapes (seeds 6..11) turn ㅎ into ㅇ or ㅁ."""
+    for seed in range(12):
+        drawn = sample_style(np.random.default_rng(seed), hieut=seed >= 6)
+        style = dataclasses.replace(drawn, jitter=0.018)
         clean = build_glyph(ch, dataclasses.replace(style, jitter=0.0), np.random.default_rng(0))
         shaken = build_glyph(ch, style, np.random.default_rng(seed + 100))
         itself = _overlap(clean, shaken)
@@ -115,6 +117,20 @@ def test_the_short_bar_of_a_and_eo_sits_on_its_own_side(syllable: str, bar_side:
         assert (right_ink - left_ink) * bar_side > 0, (syllable, seed, left_ink, right_ink)
 
 
+def test_the_ring_of_hieut_stays_below_its_bar_and_inside_its_box() -> None:
+    """Whatever ring size, bar height and cap a style draws, ㅎ keeps its three parts apart: the cap
+    above the bar, the ring wholly below it (else it reads as ㅇ under a hat, or as ㅁ)."""
+    for seed in range(300):
+        style = sample_style(np.random.default_rng(seed), hieut=True)
+        cap, bar, ring = _hieut(style)
+        _, cx, cy, rx, ry = ring  # type: ignore[misc]
+        bar_y = bar[0][1]  # type: ignore[index]
+        assert cy - ry >= bar_y + 0.1 - 1e-9, style  # a gap between bar and ring
+        assert cy + ry <= 1.0 + 1e-9, style
+        assert cx - rx >= 0.0 and cx + rx <= 1.0, style
+        assert max(p[1] for p in cap) < bar_y, style  # type: ignore[union-attr]
+
+
 def test_styles_and_glyphs_follow_the_seed() -> None:
     a = sample_style(np.random.default_rng(7))
     assert a == sample_style(np.random.default_rng(7))
@@ -129,4 +145,14 @@ def test_styles_span_the_weights_of_real_plates() -> None:
     weights = [s.weight for s in styles]
     assert min(weights) < 0.08 and max(weights) > 0.125
     assert {s.h_cap for s in styles} == {"tick", "bar"}
+    assert {(s.h_ring, s.h_ring_full, s.h_bar) for s in styles} == {(1.0, False, 0.22)}
+    wider = [sample_style(np.random.default_rng(s), hieut=True) for s in range(200)]
+    assert {s.h_cap for s in wider} == {"tick", "bar", "slant"}
+    assert min(s.h_ring for s in wider) < 0.85 and max(s.h_ring for s in wider) > 1.2
+    assert 0.25 < np.mean([s.h_ring_full for s in wider]) < 0.55
+    # the styles drawn before ㅎ's own draws are the ones drawn without them
+    assert all(
+        dataclasses.replace(w, h_cap=s.h_cap, h_ring=1.0, h_ring_full=False, h_bar=0.22) == s
+        for w, s in zip(wider, styles, strict=True)
+    )
     assert 0.3 < np.mean([s.square_ends for s in styles]) < 0.7

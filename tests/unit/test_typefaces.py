@@ -107,6 +107,7 @@ def test_standard_typefaces_draw_as_every_release_before() -> None:
         ("unseen", UNSEEN_HANGUL_FONTS, UNSEEN_DIGIT_FONTS, (0.0, 0.0)),
         ("built", HANGUL_FONTS, DIGIT_FONTS, (0.0, 0.0)),
         ("built-letters", HANGUL_FONTS, DIGIT_FONTS, (0.0, 0.0)),
+        ("built-hieut", HANGUL_FONTS, DIGIT_FONTS, (0.0, 0.0)),
     ],
 )
 def test_typeface_draws_its_own_fonts(
@@ -123,10 +124,15 @@ def test_typeface_draws_its_own_fonts(
     assert warped[0] <= share <= warped[1]
     built = np.mean([d.strokes is not None for d in draws])
     assert (0.4 <= built <= 0.6) if typefaces.startswith("built") else built == 0.0
-    assert all(d.built_regions == (typefaces != "built-letters") for d in draws if d.strokes)
+    assert all(d.built_regions == (typefaces == "built") for d in draws if d.strokes)
+    # only "built-hieut" widens ㅎ: the other modes draw the styles they always drew
+    wide = {d.strokes.h_ring for d in draws if d.strokes}
+    assert (len(wide) > 100) if typefaces == "built-hieut" else wide <= {1.0}
 
 
-@pytest.mark.parametrize(("typefaces", "region_built"), [("built", True), ("built-letters", False)])
+@pytest.mark.parametrize(
+    ("typefaces", "region_built"), [("built", True), ("built-letters", False), ("built-hieut", False)]
+)
 def test_built_typefaces_build_the_letter_and_maybe_the_region(typefaces: str, region_built: bool) -> None:
     tf = next(t for s in range(50) if (t := _typeface(np.random.default_rng(s), typefaces)).strokes)
     font_glyph = fit_glyph(glyph_mask(tf.hangul_font, "서"), 40, 44, tf.weight)
@@ -145,13 +151,13 @@ def test_render_plate_typefaces() -> None:
     spec = sample_spec(np.random.default_rng(1), "white7")
     default = render_plate(spec, np.random.default_rng(2), 0.8)
     assert np.array_equal(default, render_plate(spec, np.random.default_rng(2), 0.8, "standard"))
-    for typefaces in ("varied", "unseen", "built", "built-letters"):
+    for typefaces in ("varied", "unseen", "built", "built-letters", "built-hieut"):
         a = render_plate(spec, np.random.default_rng(2), 0.8, typefaces)
         assert np.array_equal(a, render_plate(spec, np.random.default_rng(2), 0.8, typefaces))
         assert not np.array_equal(a, default)
     with pytest.raises(ValueError, match="typefaces"):
         render_plate(spec, np.random.default_rng(2), 0.8, "fancy")
-    assert tuple(TYPEFACES) == ("standard", "varied", "unseen", "built", "built-letters")
+    assert tuple(TYPEFACES) == ("standard", "varied", "unseen", "built", "built-letters", "built-hieut")
 
 
 @pytest.mark.parametrize("typefaces", ["varied", "built"])
