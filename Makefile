@@ -115,6 +115,9 @@ READER_BUILT_PLATES ?= 60000
 READER_LETTERS_SEED ?= 76
 READER_LETTERS_PLATES ?= 60000
 READER_LETTERS_MINUTES ?= 50
+READER_LETTERS2_SEED ?= 77
+READER_HIEUT_SEED ?= 79
+READER_HIEUT_PLATES ?= 30000
 # five stages: from scratch (warm-up, plateau hold, decay), a second cosine from a lower peak, a third on
 # build/reader-tune (region-name plates oversampled, half the areas cut by the shipped locator), a
 # fourth, shorter and from a lower peak, on build/reader-tune2 (the same plus as many new plates again),
@@ -227,6 +230,15 @@ reader-built-data: venv
 ##                      half with the class letter built from strokes, region names kept in the fonts
 reader-letters-data: venv
 	$(PY) -m models.training.dataset shards --out build/reader-letters --plates $(READER_LETTERS_PLATES) --seed $(READER_LETTERS_SEED) --per-shard 2500 --focus 0.5 --locator models --typefaces built-letters
+
+## reader-hieut-data: an experiment's data (not in the shipped reader, see README, Models): build/reader-hieut,
+##                     the letters stage's plates (linked), READER_HIEUT_PLATES more drawn the same way
+##                     (seed READER_LETTERS2_SEED) and as many with ㅎ in more shapes (seed
+##                     READER_HIEUT_SEED, --typefaces built-hieut)
+reader-hieut-data: reader-letters-data
+	$(PY) -m models.training.dataset shards --out build/reader-hieut --plates $(READER_HIEUT_PLATES) --seed $(READER_LETTERS2_SEED) --per-shard 2500 --focus 0.5 --locator models --typefaces built-letters
+	$(PY) -m models.training.dataset shards --out build/reader-hieut --plates $(READER_HIEUT_PLATES) --seed $(READER_HIEUT_SEED) --per-shard 2500 --focus 0.5 --locator models --typefaces built-hieut
+	ln -sf $(CURDIR)/build/reader-letters/shard-*.npz build/reader-hieut/
 
 ## reader-pt: models/reader.pt, the shipped reader's torch weights that a next stage continues from
 ##            (--init), rebuilt from models/reader.onnx (the .pt files are not committed); its batch

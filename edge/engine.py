@@ -124,7 +124,8 @@ class Engine:
         cuts = cut_areas(gray, geo.quad, geo.two_line)
         reads = self.reader.read(cuts)
         raw = joint_confidence(reads)
-        reread_done = should_reread(raw, self.reread_below)  # never with no area: raw is 0 then
+        grammatical = is_valid(join_lines(reads)) and all(r.valid for r in reads)
+        reread_done = should_reread(raw, self.reread_below, grammatical)  # never with no area: raw is 0
         if reread_done:
             reads = reread(gray, geo.quad, geo.two_line, reads, self.reader)
             raw = joint_confidence(reads)

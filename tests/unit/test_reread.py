@@ -111,19 +111,23 @@ def test_with_confidence_leaves_an_empty_read() -> None:
 
 
 @pytest.mark.parametrize(
-    ("raw", "below", "expected"),
+    ("raw", "below", "grammatical", "expected"),
     [
-        (0.5, REREAD_BELOW, True),
-        (REREAD_BELOW, REREAD_BELOW, False),  # at the bar: sure enough
-        (0.99, REREAD_BELOW, False),
-        (REREAD_FLOOR, REREAD_BELOW, True),
-        (REREAD_FLOOR / 2, REREAD_BELOW, False),  # hardly a plate: not worth seven reads
-        (0.5, 0.0, False),  # 0 turns it off
-        (0.97, 1.0, True),
+        (0.5, REREAD_BELOW, True, True),
+        (REREAD_BELOW, REREAD_BELOW, True, False),  # at the bar: sure enough
+        (0.99, REREAD_BELOW, True, False),
+        (REREAD_FLOOR, REREAD_BELOW, True, True),
+        (REREAD_FLOOR / 2, REREAD_BELOW, True, False),  # hardly a plate: not worth seven reads
+        (0.5, 0.0, True, False),  # 0 turns it off
+        (0.97, 1.0, True, True),
+        (0.999, REREAD_BELOW, False, True),  # sure, but no plate: cannot be right
+        (0.5, REREAD_BELOW, False, True),
+        (REREAD_FLOOR / 2, REREAD_BELOW, False, False),  # the floor holds for it too
+        (0.999, 0.0, False, False),  # and so does turning it off
     ],
 )
-def test_should_reread(raw: float, below: float, expected: bool) -> None:
-    assert should_reread(raw, below) is expected
+def test_should_reread(raw: float, below: float, grammatical: bool, expected: bool) -> None:
+    assert should_reread(raw, below, grammatical) is expected
 
 
 class FramingReader:
@@ -160,6 +164,14 @@ def test_a_sure_plate_is_read_once() -> None:
     reader = FramingReader(line("12가3456", 0.97), line("99가9999", 0.999))
     plate = read_rect(Engine(FakeLocator(), reader, Calibration()))
     assert (plate.text, plate.reread, reader.calls) == ("12가3456", False, [1])
+
+
+def test_a_sure_read_that_is_no_plate_is_read_again() -> None:
+    """164구582 at 0.999: the quad cut the last digit off; a framing that sees it whole reads the plate."""
+    reader = FramingReader(line("164구582", 0.999, valid=False), line("164구5820", 0.99))
+    plate = read_rect(Engine(FakeLocator(), reader, Calibration()))
+    assert (plate.text, plate.valid, plate.reread) == ("164구5820", True, True)
+    assert reader.calls == [1, len(REFRAMINGS)]
 
 
 def test_reread_below_zero_turns_it_off() -> None:
