@@ -5,7 +5,8 @@ and with its default (all cores).
     python -m benchmarks.reader [--repeats 200]
 
 Then the cost of re-reading an unsure plate (`edge.reread`): the engine on the committed sample crops
-(`tests/data/plates`), one thread, with re-reading off and with it forced on every plate.
+(`tests/data/plates`), one thread, with re-reading off, at the default threshold (sure plates read
+once, plus `look_left`'s one area for those read in the 2-digit form) and forced on every plate.
 
 Prints tables and a last line `reader_ms_1core=N.NN locator_ms_1core=N.NN reread_cost_ratio=N.NN`
 (batch 1; the ratio: ms per plate re-read / ms per plate read once, decoding excluded).
@@ -25,6 +26,7 @@ from edge.engine import Engine
 from edge.evaluate import read_manifest
 from edge.imageio import read_image
 from edge.locator import LOC_H, LOC_W
+from edge.reread import REREAD_BELOW
 from edge.runtime import create_session, load_manifest
 
 SAMPLES = Path(__file__).resolve().parents[1] / "tests" / "data" / "plates" / "manifest.csv"
@@ -62,8 +64,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'model':<9}{'threads':>8}{'batch':>7}{'ms/call':>10}{'ms/item':>10}")
     for name, threads, batch, ms, per in rows:
         print(f"{name:<9}{threads:>8}{batch:>7}{ms:>10.2f}{per:>10.2f}")
-    once, again = _reread_cost(max(1, a.repeats // 40))
-    print(f"engine per plate crop, 1 thread: read once {once:.2f} ms, re-read {again:.2f} ms")
+    once, default, again = _reread_cost(max(1, a.repeats // 40))
+    print(
+        f"engine per plate crop, 1 thread: read once {once:.2f} ms, default {default:.2f} ms, "
+        f"re-read {again:.2f} ms"
+    )
     print(
         f"reader_ms_1core={results[('reader', 1, 1)]:.2f} locator_ms_1core={results[('locator', 1, 1)]:.2f} "
         f"reread_cost_ratio={again / once:.2f}"
@@ -71,11 +76,12 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _reread_cost(rounds: int) -> tuple[float, float]:
-    """Median ms per plate over the sample crops: re-reading off, then forced (threshold above 1)."""
+def _reread_cost(rounds: int) -> tuple[float, float, float]:
+    """Median ms per plate over the sample crops: re-reading off, at the default threshold, then forced
+    (threshold above 1)."""
     images = [read_image(r.path, strict=False, max_bytes=None).image for r in read_manifest(SAMPLES)]
     medians = []
-    for below in (0.0, 1.01):
+    for below in (0.0, REREAD_BELOW, 1.01):
         engine = Engine.load(device="cpu", threads=1, reread_below=below)
         for image in images:  # warm-up
             engine.read_plate(image)
@@ -86,7 +92,7 @@ def _reread_cost(rounds: int) -> tuple[float, float]:
                 engine.read_plate(image)
                 times.append((time.perf_counter() - t0) * 1e3)
         medians.append(statistics.median(times))
-    return medians[0], medians[1]
+    return medians[0], medians[1], medians[2]
 
 
 if __name__ == "__main__":

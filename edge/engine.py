@@ -18,7 +18,7 @@ from edge.areas import Quad, cut_areas, to_gray, unit_to_image
 from edge.locator import OnnxLocator, PlateLocator
 from edge.ocr import Calibration, LineReader, OnnxReader
 from edge.plate import LineRead, is_valid, join_lines, plate_kind
-from edge.reread import REREAD_BELOW, reread, should_reread
+from edge.reread import REREAD_BELOW, look_left, reread, should_reread
 from edge.runtime import DEFAULT_MODELS_DIR, Device
 
 
@@ -47,7 +47,7 @@ class PlateRead:
     areas: tuple[AreaRead, ...]
     raw_text: str
     timing_ms: dict[str, float] = field(default_factory=dict)
-    reread: bool = False  # read again through other framings (edge.reread): it was unsure at first
+    reread: bool = False  # read again through other framings (edge.reread): unsure, no plate, a digit short
 
 
 def plate_colour(image: np.ndarray, quad: Quad) -> str:
@@ -129,6 +129,10 @@ class Engine:
         if reread_done:
             reads = reread(gray, geo.quad, geo.two_line, reads, self.reader)
             raw = joint_confidence(reads)
+        if self.reread_below > 0.0 and not geo.two_line and len(reads) == 1:
+            longer = look_left(gray, geo.quad, reads[0], self.reader)
+            if longer is not None:
+                reads, raw, reread_done = [longer], longer.confidence, True
         t2 = time.perf_counter()
         text = join_lines(reads)
         valid = is_valid(text) and all(r.valid for r in reads)

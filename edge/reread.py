@@ -5,7 +5,8 @@ hard crop: a line cut a little too tight, too low, too narrow. A read that comes
 read right from a frame that is a little larger or a little shifted. So when a plate's raw joint
 confidence is in ``[REREAD_FLOOR, below)``, or its read is no grammatical plate however sure (above the
 floor), its areas are cut again through each of `REFRAMINGS` (one reader batch for all of them) and,
-per area, the most confident grammatical read wins.
+per area, the most confident grammatical read wins. A one-line plate read in the 2-digit form, sure or
+not, also gets one look further left (`look_left`): a 3-digit plate cut short reads as a sure 2-digit one.
 
 Measured on the seeded synthetic sets (reader v8, session 12): exact 0.9696 -> 0.9733 on the test set,
 0.9677 -> 0.9723 on the calibration set (where the framings were chosen, greedily, from 14 candidates),
@@ -26,6 +27,7 @@ calibration is fitted with re-reading on (`models/training/calibrate.py` goes th
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
@@ -138,3 +140,30 @@ def reread(
         best = surest(candidates)
         kept.append(with_confidence(best, agreement(best, candidates)))
     return kept
+
+
+#: The framing of `look_left`: 12 % wider and 4 % to the left, so its left edge reaches a tenth of the
+#: plate's width further out (one digit and a half) and its right edge hardly moves.
+LEFT_LOOK = Reframing(widen=1.12, shift_u=-0.04)
+
+_SHORT_FRONT = re.compile(r"\d{2}[가-힣]\d{4}")  # 12가3456: a 2-digit front, or a 3-digit one cut short
+
+
+def look_left(gray: np.ndarray, plate_quad: Quad, read: LineRead, reader: LineReader) -> LineRead | None:
+    """The read of a one-line plate whose first digit the quad cut off, or None.
+
+    A quad that starts a little late on a 123가4567 plate (beside the EV mark, or on a tilted plate)
+    leaves 23가4567, a grammatical plate read at 0.99 or more, so neither an unsure nor an ungrammatical
+    read would catch it. A read of the 2-digit form is read once more through `LEFT_LOOK`; when that
+    framing reads the same text with one more digit in front, that read is kept, no surer than the
+    first. Measured on the test and calibration sets (reader v9): of 1,330 plates read in the 2-digit
+    form, the 3 that had lost a digit (at 0.995-1.0) were all found, and none of the 1,307 read right
+    was changed. Trade-off: one more reader call of one area (about 2 ms on one core) for every plate
+    read in the 2-digit form, the commonest plate on the road, sure or not.
+    """
+    if not read.valid or not _SHORT_FRONT.fullmatch(read.text):
+        return None
+    wider = reader.read(cut_areas(gray, reframe(plate_quad, LEFT_LOOK), two_line=False))[0]
+    if not (wider.valid and len(wider.text) == len(read.text) + 1 and wider.text.endswith(read.text)):
+        return None
+    return with_confidence(wider, min(wider.confidence, read.confidence))

@@ -12,11 +12,13 @@ from edge.engine import Engine, PlateRead
 from edge.ocr import Calibration
 from edge.plate import LineRead
 from edge.reread import (
+    LEFT_LOOK,
     REFRAMINGS,
     REREAD_BELOW,
     REREAD_FLOOR,
     Reframing,
     agreement,
+    look_left,
     reframe,
     should_reread,
     surest,
@@ -150,10 +152,10 @@ def read_rect(engine: Engine) -> PlateRead:
 
 
 def test_an_unsure_plate_is_read_again_and_the_surest_framing_wins() -> None:
-    reader = FramingReader(line("12가3458", 0.5), line("12가3456", 0.99))
+    reader = FramingReader(line("123가3458", 0.5), line("123가3456", 0.99))
     plate = read_rect(Engine(FakeLocator(), reader, Calibration()))
     assert plate.reread
-    assert plate.text == "12가3456"
+    assert plate.text == "123가3456"
     assert reader.calls == [1, len(REFRAMINGS)]  # one batch for every framing
     # one framing of seven read it: the plate is as sure as the framings agree, not as the winner
     assert plate.confidence == pytest.approx(0.99 / (1 + len(REFRAMINGS)))
@@ -161,9 +163,15 @@ def test_an_unsure_plate_is_read_again_and_the_surest_framing_wins() -> None:
 
 
 def test_a_sure_plate_is_read_once() -> None:
+    reader = FramingReader(line("123가3456", 0.97), line("999가9999", 0.999))
+    plate = read_rect(Engine(FakeLocator(), reader, Calibration()))
+    assert (plate.text, plate.reread, reader.calls) == ("123가3456", False, [1])
+
+
+def test_a_sure_plate_of_the_short_form_gets_one_look_left_and_keeps_its_read() -> None:
     reader = FramingReader(line("12가3456", 0.97), line("99가9999", 0.999))
     plate = read_rect(Engine(FakeLocator(), reader, Calibration()))
-    assert (plate.text, plate.reread, reader.calls) == ("12가3456", False, [1])
+    assert (plate.text, plate.reread, reader.calls) == ("12가3456", False, [1, 1])
 
 
 def test_a_sure_read_that_is_no_plate_is_read_again() -> None:
@@ -185,3 +193,63 @@ def test_the_config_default_is_the_engines() -> None:
     from edge.config_schema import RecognitionConfig
 
     assert RecognitionConfig.model_fields["reread_below"].default == REREAD_BELOW
+
+
+class LeftReader:
+    """Reads ``whole`` in an area cut that reaches left of the plate quad (`LEFT_LOOK`), ``cut`` in any
+    other; counts calls."""
+
+    def __init__(self, cut: LineRead, whole: LineRead) -> None:
+        self.cut, self.whole = cut, whole
+        self.calls = 0
+
+    def read(self, cuts: Sequence[AreaCut]) -> list[LineRead]:
+        self.calls += 1
+        return [self.whole if c.quad[0, 0] < RECT[0, 0] - 5 else self.cut for c in cuts]
+
+
+GRAY = np.full((200, 400), 128, np.uint8)
+
+
+@pytest.mark.parametrize(
+    ("first", "wider", "expected"),
+    [
+        (line("18라1686", 1.0), line("318라1686", 0.99), "318라1686"),  # the digit the quad cut off
+        (line("18라1686", 0.6), line("318라1686", 0.99), "318라1686"),  # unsure or not
+        (line("18라1686", 1.0), line("18라1686", 0.99), None),  # nothing more at the left
+        (line("18라1686", 1.0), line("19라1686", 0.99), None),  # another plate: not this one longer
+        (line("18라1686", 1.0), line("서울18라1686", 0.99), None),  # a region name is not a digit
+        (line("18라1686", 1.0), line("318라1686", 0.99, valid=False), None),
+        (line("318라1686", 1.0), line("2318라1686", 0.99, valid=False), None),  # 3 digits: no look
+        (line("서울18라1686", 1.0), line("1서울18라1686", 0.9), None),
+        (line("18라168", 0.9, valid=False), line("318라168", 0.99), None),
+    ],
+)
+def test_look_left(first: LineRead, wider: LineRead, expected: str | None) -> None:
+    reader = LeftReader(first, wider)
+    got = look_left(GRAY, RECT, first, reader)
+    assert (got.text if got else None) == expected
+    looked = first.valid and len(first.text) == 7
+    assert reader.calls == int(looked)  # one look, and only at a 2-digit front
+    if got is not None:  # no surer than the first read was
+        assert got.confidence == pytest.approx(min(first.confidence, wider.confidence))
+
+
+def test_the_left_look_reaches_a_tenth_of_the_plate_further_left() -> None:
+    quad = reframe(RECT, LEFT_LOOK)
+    width = float(RECT[1, 0] - RECT[0, 0])
+    assert RECT[0, 0] - quad[0, 0] == pytest.approx(0.1 * width)
+    assert quad[1, 0] - RECT[1, 0] == pytest.approx(0.02 * width)
+
+
+def test_a_plate_that_lost_its_first_digit_is_read_whole() -> None:
+    reader = LeftReader(line("18라1686", 1.0), line("318라1686", 0.999))
+    plate = read_rect(Engine(FakeLocator(), reader, Calibration()))
+    assert (plate.text, plate.reread, reader.calls) == ("318라1686", True, 2)
+    assert plate.confidence == pytest.approx(0.999)
+
+
+def test_no_left_look_when_re_reading_is_off() -> None:
+    reader = LeftReader(line("18라1686", 1.0), line("318라1686", 0.999))
+    plate = read_rect(Engine(FakeLocator(), reader, Calibration(), reread_below=0.0))
+    assert (plate.text, plate.reread, reader.calls) == ("18라1686", False, 1)
