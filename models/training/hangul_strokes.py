@@ -12,7 +12,7 @@ what tells one letter from another (which side of the long stroke ㅓ's bar is o
 is kept exactly.
 
 ㅎ gets more freedom on request (``sample_style(rng, hieut=True)``, the "built-hieut" typefaces): its
-ring from small to as wide as its bar, drawn thin or at full weight (a heavy headline face's ring is a
+ring from small to as wide as its bar, drawn thin or heavy (a heavy headline face's ring is a
 blob with a small hole), the bar higher or lower, and a third cap, a short slanted dab. The reader's
 worst letters in typefaces it never saw are ㅎ's (허→어 and 하→마 read at 0.99 in Baekmuk Headline,
 whose ring is as wide as its bar and whose cap sits on it), and a rental plate's letter is always ㅎ.
@@ -32,7 +32,7 @@ import numpy as np
 
 Point = tuple[float, float]
 # A stroke: a polyline in the unit box of its jamo (x right, y down), or ("ellipse", cx, cy, rx, ry).
-# "ring" is an ellipse never thinned below the typeface's weight (`_draw` thins a small "ellipse").
+# A small "ellipse" is drawn thinner than the typeface's weight (`_draw`); a "ring" is thinned less.
 Stroke = tuple[Point, ...] | tuple[str, float, float, float, float]
 
 _INITIALS = "ㄱㄲㄴㄷㄸㄹㅁㅂㅃㅅㅆㅇㅈㅉㅊㅋㅌㅍㅎ"
@@ -68,7 +68,7 @@ class StrokeStyle:
     jitter: float  # per-glyph wobble of every point, share of the glyph height
     # ㅎ's proportions; the defaults are the only ones `sample_style` draws without ``hieut``
     h_ring: float = 1.0  # the ring's size, 1 the usual (0.84 of the jamo's width)
-    h_ring_full: bool = False  # the ring at the typeface's full weight, however small it is
+    h_ring_full: bool = False  # the ring heavy (a "ring", not an "ellipse"): a blob with a small hole
     h_bar: float = 0.22  # the long bar's height in the jamo's box (the ring hangs below it)
 
 
