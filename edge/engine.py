@@ -84,6 +84,11 @@ def joint_confidence(reads: Sequence[LineRead]) -> float:
     return float(np.prod([r.confidence for r in reads])) if reads else 0.0
 
 
+def grammatical(reads: Sequence[LineRead]) -> bool:
+    """Whether a plate's area reads are each valid for their line and together one grammatical plate."""
+    return is_valid(join_lines(reads)) and all(r.valid for r in reads)
+
+
 class Engine:
     """Locator + reader, loaded once and shared (ONNX Runtime sessions are thread-safe for `run`)."""
 
@@ -124,8 +129,7 @@ class Engine:
         cuts = cut_areas(gray, geo.quad, geo.two_line)
         reads = self.reader.read(cuts)
         raw = joint_confidence(reads)
-        grammatical = is_valid(join_lines(reads)) and all(r.valid for r in reads)
-        reread_done = should_reread(raw, self.reread_below, grammatical)  # never with no area: raw is 0
+        reread_done = should_reread(raw, self.reread_below, grammatical(reads))  # no area: raw is 0
         if reread_done:
             reads = reread(gray, geo.quad, geo.two_line, reads, self.reader)
             raw = joint_confidence(reads)
@@ -135,7 +139,7 @@ class Engine:
                 reads, raw, reread_done = [longer], longer.confidence, True
         t2 = time.perf_counter()
         text = join_lines(reads)
-        valid = is_valid(text) and all(r.valid for r in reads)
+        valid = grammatical(reads)
         colour = plate_colour(image, geo.quad)
         areas = tuple(
             AreaRead(
