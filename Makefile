@@ -156,7 +156,7 @@ LOCATOR_CMD = $(PY) -m models.training.train_locator --plates $(LOCATOR_PLATES) 
 	&& $(PY) -m models.training.train_locator --plates $(LOCATOR_TUNE_PLATES) --minutes $(LOCATOR_TUNE_MINUTES) --out models/locator.onnx --seed $(LOCATOR_TUNE_SEED) --init models/locator.pt --lr 1e-3 --threads 2 --workers 2 \
 	&& $(PY) -m models.training.train_locator --plates $(LOCATOR_TUNE_PLATES) --loose $(LOCATOR_LOOSE_PLATES) --minutes $(LOCATOR_LOOSE_MINUTES) --out models/locator.onnx --seed $(LOCATOR_TUNE_SEED) --init models/locator.pt --lr 5e-4 --threads 2 --workers 2
 
-.PHONY: demo demo-images models reader-data reader-tune-data reader-tune2-data reader-tune6-data reader-cam-data reader-swa-data reader-varied-data reader-built-data reader-letters-data reader-hieut-data reader-pt testset testset-loose testset-unseen calibset reader locator detector scenes eval-scenes eval-synthetic contact-sheet
+.PHONY: demo demo-images models reader-data reader-tune-data reader-tune2-data reader-tune6-data reader-cam-data reader-swa-data reader-varied-data reader-built-data reader-letters-data reader-hieut-data reader-pt reader-int8 testset testset-loose testset-unseen calibset reader locator detector scenes eval-scenes eval-synthetic contact-sheet
 
 ## reader-data: synthetic reader shards in build/reader-data (resumable)
 reader-data: venv
@@ -250,6 +250,12 @@ reader-pt: venv
 reader: reader-data reader-tune-data reader-tune2-data reader-tune6-data reader-cam-data reader-swa-data reader-letters-data
 	$(READER_CMD)
 	$(PY) -m models.training.manifest reader models/reader.onnx --seed $(READER_LETTERS_SEED) --command "$(subst $(PY) ,python ,$(READER_CMD))"
+	$(MAKE) reader-int8
+
+## reader-int8: models/reader.int8.onnx, the reader's convolutions in int8 for CPUs, calibrated on 1,000
+##              seeded plates (models/training/quantize_reader.py; half a minute), and its manifest entry
+reader-int8: venv
+	$(PY) -m models.training.quantize_reader --record
 
 locator: venv
 	$(LOCATOR_CMD)
@@ -271,9 +277,12 @@ eval-scenes: scenes
 		$(VENV)/bin/plate-edge eval --manifest build/scenes-test/manifest.csv --task e2e --backend $$b; \
 	done
 
-## eval-synthetic: calibrate the reader's confidence on the calibration set, then score the test set
+## eval-synthetic: calibrate the confidence of both reader copies on the calibration set, then score the
+##                 test sets (float; the test set with the int8 copy too)
 eval-synthetic: testset testset-loose testset-unseen calibset
 	$(PY) -m models.training.calibrate --manifest build/calibset/manifest.csv
+	$(PY) -m models.training.calibrate --manifest build/calibset/manifest.csv --precision int8
+	$(VENV)/bin/plate-edge eval --manifest build/testset/manifest.csv --reader-precision int8 --failures build/testset/failures-int8.csv
 	$(VENV)/bin/plate-edge eval --manifest build/testset/manifest.csv --failures build/testset/failures.csv
 	$(VENV)/bin/plate-edge eval --manifest build/testset-loose/manifest.csv --failures build/testset-loose/failures.csv
 	$(VENV)/bin/plate-edge eval --manifest build/testset-unseen/manifest.csv --failures build/testset-unseen/failures.csv

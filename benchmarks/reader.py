@@ -1,6 +1,7 @@
-"""Reader and locator speed on the CPU: ms per area (reader) and per plate (locator), batch 1 and 8,
-with ONNX Runtime limited to one intra-op thread (one core, as one camera worker gets on the edge box)
-and with its default (all cores).
+"""Reader and locator speed on the CPU: ms per area (reader, both copies: float, the default, and its
+int8 copy, `recognition.reader_precision`) and per plate (locator), batch 1 and 8, with ONNX Runtime
+limited to one intra-op thread (one core, as one camera worker gets on the edge box) and with its
+default (all cores).
 
     python -m benchmarks.reader [--repeats 200]
 
@@ -8,8 +9,10 @@ Then the cost of re-reading an unsure plate (`edge.reread`): the engine on the c
 (`tests/data/plates`), one thread, with re-reading off, at the default threshold (sure plates read
 once, plus `look_left`'s one area for those read in the 2-digit form) and forced on every plate.
 
-Prints tables and a last line `reader_ms_1core=N.NN locator_ms_1core=N.NN reread_cost_ratio=N.NN`
-(batch 1; the ratio: ms per plate re-read / ms per plate read once, decoding excluded).
+Prints tables and a last line `reader_ms_1core=N.NN reader_int8_ms_1core=N.NN int8_speedup=N.NN
+locator_ms_1core=N.NN reread_cost_ratio=N.NN` (batch 1; the speed-up: float ms / int8 ms per area,
+measured in the same run; the re-read ratio: ms per plate re-read / ms per plate read once, decoding
+excluded, float reader).
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from edge.evaluate import read_manifest
 from edge.imageio import read_image
 from edge.locator import LOC_H, LOC_W
 from edge.reread import REREAD_BELOW
-from edge.runtime import create_session, load_manifest
+from edge.runtime import Precision, create_session, load_manifest
 
 SAMPLES = Path(__file__).resolve().parents[1] / "tests" / "data" / "plates" / "manifest.csv"
 
@@ -52,7 +55,12 @@ def main(argv: list[str] | None = None) -> int:
     rng = np.random.default_rng(0)
     rows = []
     results: dict[tuple[str, int, int], float] = {}
-    for name, shape in (("reader", (1, READER_H, READER_W)), ("locator", (3, LOC_H, LOC_W))):
+    models = (
+        ("reader", (1, READER_H, READER_W)),
+        ("reader_int8", (1, READER_H, READER_W)),
+        ("locator", (3, LOC_H, LOC_W)),
+    )
+    for name, shape in models:
         for threads in (1, 0):
             session = create_session(manifest[name], "cpu", threads)
             inp = session.get_inputs()[0].name
@@ -61,28 +69,35 @@ def main(argv: list[str] | None = None) -> int:
                 ms = _ms(session, {inp: x}, a.repeats)
                 results[(name, threads, batch)] = ms / batch
                 rows.append((name, "1" if threads == 1 else "all", batch, ms, ms / batch))
-    print(f"{'model':<9}{'threads':>8}{'batch':>7}{'ms/call':>10}{'ms/item':>10}")
+    print(f"{'model':<12}{'threads':>8}{'batch':>7}{'ms/call':>10}{'ms/item':>10}")
     for name, threads, batch, ms, per in rows:
-        print(f"{name:<9}{threads:>8}{batch:>7}{ms:>10.2f}{per:>10.2f}")
-    once, default, again = _reread_cost(max(1, a.repeats // 40))
+        print(f"{name:<12}{threads:>8}{batch:>7}{ms:>10.2f}{per:>10.2f}")
+    once, default, again, default_int8 = _reread_cost(max(1, a.repeats // 40))
     print(
         f"engine per plate crop, 1 thread: read once {once:.2f} ms, default {default:.2f} ms, "
-        f"re-read {again:.2f} ms"
+        f"re-read {again:.2f} ms; default with the int8 copy {default_int8:.2f} ms"
     )
+    fp32, int8 = results[("reader", 1, 1)], results[("reader_int8", 1, 1)]
     print(
-        f"reader_ms_1core={results[('reader', 1, 1)]:.2f} locator_ms_1core={results[('locator', 1, 1)]:.2f} "
-        f"reread_cost_ratio={again / once:.2f}"
+        f"reader_ms_1core={fp32:.2f} reader_int8_ms_1core={int8:.2f} int8_speedup={fp32 / int8:.2f} "
+        f"locator_ms_1core={results[('locator', 1, 1)]:.2f} reread_cost_ratio={again / once:.2f}"
     )
     return 0
 
 
-def _reread_cost(rounds: int) -> tuple[float, float, float]:
+def _reread_cost(rounds: int) -> tuple[float, float, float, float]:
     """Median ms per plate over the sample crops: re-reading off, at the default threshold, then forced
-    (threshold above 1)."""
+    (threshold above 1), float reader; then the default threshold with the int8 copy."""
     images = [read_image(r.path, strict=False, max_bytes=None).image for r in read_manifest(SAMPLES)]
     medians = []
-    for below in (0.0, REREAD_BELOW, 1.01):
-        engine = Engine.load(device="cpu", threads=1, reread_below=below)
+    runs: tuple[tuple[float, Precision], ...] = (
+        (0.0, "float"),
+        (REREAD_BELOW, "float"),
+        (1.01, "float"),
+        (REREAD_BELOW, "int8"),
+    )
+    for below, precision in runs:
+        engine = Engine.load(device="cpu", threads=1, reread_below=below, precision=precision)
         for image in images:  # warm-up
             engine.read_plate(image)
         times = []
@@ -92,7 +107,7 @@ def _reread_cost(rounds: int) -> tuple[float, float, float]:
                 engine.read_plate(image)
                 times.append((time.perf_counter() - t0) * 1e3)
         medians.append(statistics.median(times))
-    return medians[0], medians[1], medians[2]
+    return medians[0], medians[1], medians[2], medians[3]
 
 
 if __name__ == "__main__":

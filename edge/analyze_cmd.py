@@ -172,7 +172,13 @@ def load_recognizer_for(args: argparse.Namespace) -> Recognizer:
     from edge.recognizer import load_recognizer
 
     opts = recognition_options(args, load_config_arg(args))
-    return load_recognizer(opts.models_dir, opts.device, opts.detector, reread_below=opts.reread_below)
+    return load_recognizer(
+        opts.models_dir,
+        opts.device,
+        opts.detector,
+        reread_below=opts.reread_below,
+        precision=opts.reader_precision,
+    )
 
 
 def run(args: argparse.Namespace) -> int:

@@ -19,7 +19,7 @@ from edge.locator import OnnxLocator, PlateLocator
 from edge.ocr import Calibration, LineReader, OnnxReader
 from edge.plate import LineRead, is_valid, join_lines, plate_kind
 from edge.reread import REREAD_BELOW, look_left, reread, should_reread
-from edge.runtime import DEFAULT_MODELS_DIR, Device
+from edge.runtime import DEFAULT_MODELS_DIR, Device, Precision
 
 
 @dataclass(frozen=True)
@@ -113,10 +113,11 @@ class Engine:
         device: Device = "auto",
         threads: int = 0,
         reread_below: float = REREAD_BELOW,
+        precision: Precision = "float",
     ) -> Engine:
         return cls(
             OnnxLocator(models_dir, device, threads),
-            OnnxReader(models_dir, device, threads),
+            OnnxReader(models_dir, device, threads, precision),
             reread_below=reread_below,
         )
 

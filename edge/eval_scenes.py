@@ -112,13 +112,15 @@ class _Recording:
         return self.last
 
 
-def _load(backend: str, models_dir: Path | None, device: str, threads: int) -> tuple[Any, PlateDetector]:
+def _load(
+    backend: str, models_dir: Path | None, device: str, threads: int, precision: str = "float"
+) -> tuple[Any, PlateDetector]:
     from edge.engine import Engine
     from edge.recognizer import load_detector
     from edge.runtime import DEFAULT_MODELS_DIR
 
     mdir = models_dir or DEFAULT_MODELS_DIR
-    engine = Engine.load(mdir, device, threads)  # type: ignore[arg-type]
+    engine = Engine.load(mdir, device, threads, precision=precision)  # type: ignore[arg-type]
     detector = load_detector(backend, device, threads, mdir)  # type: ignore[arg-type]
     assert detector is not None
     return engine, detector
@@ -131,8 +133,9 @@ def eval_detect(
     device: str,
     threads: int = 0,
     confirm: bool = False,
+    precision: str = "float",
 ) -> int:
-    engine, detector = _load(backend, models_dir, device, threads)
+    engine, detector = _load(backend, models_dir, device, threads, precision)
     confirm = confirm or backend == "text"
     frames = frames_of(read_manifest(manifest))
     tp = fp = n = skipped = scored = timed = 0
@@ -191,10 +194,11 @@ def eval_e2e(
     device: str,
     threads: int = 0,
     failures: Path | None = None,
+    precision: str = "float",
 ) -> int:
     from edge.analysis import find_plates
 
-    engine, inner = _load(backend, models_dir, device, threads)
+    engine, inner = _load(backend, models_dir, device, threads, precision)
     detector = _Recording(inner)
     frames = frames_of(read_manifest(manifest))
     n = exact = exact_nr = miss = misread = images = 0

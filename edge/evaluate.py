@@ -116,11 +116,13 @@ def size_table(cells: dict[tuple[str, str], list[int]]) -> list[str]:
     return lines
 
 
-def eval_ocr(manifest: Path, failures: Path | None, models_dir: Path | None, device: str) -> int:
+def eval_ocr(
+    manifest: Path, failures: Path | None, models_dir: Path | None, device: str, precision: str = "float"
+) -> int:
     from edge.engine import Engine
     from edge.runtime import DEFAULT_MODELS_DIR
 
-    engine = Engine.load(models_dir or DEFAULT_MODELS_DIR, device)  # type: ignore[arg-type]
+    engine = Engine.load(models_dir or DEFAULT_MODELS_DIR, device, precision=precision)  # type: ignore[arg-type]
     n = exact = exact_nr = 0
     edits = chars = 0
     per_kind: dict[str, list[int]] = defaultdict(lambda: [0, 0])
@@ -201,6 +203,12 @@ def configure(parser: argparse.ArgumentParser) -> Callable[[argparse.Namespace],
     parser.add_argument("--models-dir", type=Path, help="models folder (default: the bundled models)")
     parser.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
     parser.add_argument(
+        "--reader-precision",
+        choices=["float", "int8"],
+        default="float",
+        help="reader copy: float (the reference) or its int8 copy for CPUs",
+    )
+    parser.add_argument(
         "--threads", type=int, default=0, help="ONNX Runtime threads per model (0: all cores)"
     )
     return run
@@ -211,17 +219,29 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         if args.task == "ocr":
-            return eval_ocr(args.manifest, args.failures, args.models_dir, args.device)
+            return eval_ocr(args.manifest, args.failures, args.models_dir, args.device, args.reader_precision)
         from edge import eval_scenes
         from edge.config_schema import RecognitionConfig
 
         backend = args.backend or str(RecognitionConfig.model_fields["detector"].default)
         if args.task == "detect":
             return eval_scenes.eval_detect(
-                args.manifest, backend, args.models_dir, args.device, args.threads, args.confirm
+                args.manifest,
+                backend,
+                args.models_dir,
+                args.device,
+                args.threads,
+                args.confirm,
+                args.reader_precision,
             )
         return eval_scenes.eval_e2e(
-            args.manifest, backend, args.models_dir, args.device, args.threads, args.failures
+            args.manifest,
+            backend,
+            args.models_dir,
+            args.device,
+            args.threads,
+            args.failures,
+            args.reader_precision,
         )
     except ManifestError as e:
         print(f"error: {e}")

@@ -24,7 +24,7 @@ from edge.analysis import analyze
 from edge.detector import Detection, PlateDetector
 from edge.engine import Engine
 from edge.reread import REREAD_BELOW
-from edge.runtime import DEFAULT_MODELS_DIR, Device
+from edge.runtime import DEFAULT_MODELS_DIR, Device, Precision
 
 log = logging.getLogger(__name__)
 
@@ -85,11 +85,15 @@ class StillRecognizer:
         }
         if isinstance(self.detector, _SerialDetector):
             providers["detector"] = session_providers(self.detector.inner)
-        return {
+        status: dict[str, Any] = {
             "ready": True,
             "detector": self.detector.name if self.detector is not None else "none",
             "providers": providers,
         }
+        precision = getattr(self.engine.reader, "precision", None)  # injected readers have none
+        if precision is not None:
+            status["reader_precision"] = precision
+        return status
 
 
 def load_detector(
@@ -120,8 +124,9 @@ def load_recognizer(
     detector: DetectorKind = "text",
     threads: int = 0,
     reread_below: float = REREAD_BELOW,
+    precision: Precision = "float",
 ) -> StillRecognizer:
     """Load the bundled models (raises `edge.runtime.ModelError` when they are missing or corrupt);
-    ``reread_below``: see `edge.reread`."""
-    engine = Engine.load(models_dir, device, threads, reread_below)
+    ``reread_below``: see `edge.reread`; ``precision``: the reader copy, see `edge.ocr.choose_precision`."""
+    engine = Engine.load(models_dir, device, threads, reread_below, precision)
     return StillRecognizer(engine, load_detector(detector, device, threads, models_dir))

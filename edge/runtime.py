@@ -20,6 +20,8 @@ from typing import Any, Literal
 log = logging.getLogger(__name__)
 
 Device = Literal["auto", "cpu", "cuda"]
+#: Which copy of the reader runs: float (the reference) or its int8 copy for CPUs (`edge.ocr`).
+Precision = Literal["float", "int8"]
 
 #: The bundled models, next to the package in a source checkout.
 DEFAULT_MODELS_DIR = Path(__file__).resolve().parent.parent / "models"

@@ -55,7 +55,11 @@ def run(args: argparse.Namespace) -> int:
     opts = recognition_options(args, config)
     try:
         recognizer = load_recognizer(
-            opts.models_dir, opts.device, opts.detector, reread_below=opts.reread_below
+            opts.models_dir,
+            opts.device,
+            opts.detector,
+            reread_below=opts.reread_below,
+            precision=opts.reader_precision,
         )
     except Exception as e:  # ModelError and ONNX Runtime failures
         log.error("cannot load the models: %s", e)

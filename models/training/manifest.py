@@ -85,6 +85,18 @@ def record(
     return entry
 
 
+def parse_metrics(pairs: list[str]) -> dict[str, Any]:
+    """``key=value`` strings to a dict, numbers as floats."""
+    metrics: dict[str, Any] = {}
+    for kv in pairs:
+        k, _, v = kv.partition("=")
+        try:
+            metrics[k] = float(v)
+        except ValueError:
+            metrics[k] = v
+    return metrics
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m models.training.manifest")
     ap.add_argument("name", choices=["reader", "locator", "detector"])
@@ -93,14 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, required=True)
     ap.add_argument("--metric", action="append", default=[], help="key=value, repeatable")
     a = ap.parse_args(argv)
-    metrics: dict[str, Any] = {}
-    for kv in a.metric:
-        k, _, v = kv.partition("=")
-        try:
-            metrics[k] = float(v)
-        except ValueError:
-            metrics[k] = v
-    entry = record(a.name, a.file, a.command, a.seed, metrics, {})
+    entry = record(a.name, a.file, a.command, a.seed, parse_metrics(a.metric), {})
     print(json.dumps(entry, ensure_ascii=False, indent=2))
     return 0
 

@@ -125,6 +125,7 @@ def test_api_with_real_models(models: Path, files: dict[str, Any]) -> None:
         providers = ready.json()["models"]["providers"]
         assert set(providers) == {"locator", "reader", "detector"}
         assert all(p and p[-1] == "CPUExecutionProvider" for p in providers.values()), providers
+        assert ready.json()["models"]["reader_precision"] == "float"  # the default copy
         bad = client.post(
             "/v1/analyze", files={"image": ("c.jpg", files["corrupt"].read_bytes(), "image/jpeg")}
         )

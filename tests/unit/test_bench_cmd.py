@@ -13,7 +13,9 @@ def test_bench_runs_a_benchmark_with_its_arguments(capsys: pytest.CaptureFixture
     assert cli.main(["bench", "reader", "--repeats", "2"]) == 0
     last = capsys.readouterr().out.strip().splitlines()[-1]
     assert re.fullmatch(
-        r"reader_ms_1core=\d+\.\d\d locator_ms_1core=\d+\.\d\d reread_cost_ratio=\d+\.\d\d", last
+        r"reader_ms_1core=\d+\.\d\d reader_int8_ms_1core=\d+\.\d\d int8_speedup=\d+\.\d\d "
+        r"locator_ms_1core=\d+\.\d\d reread_cost_ratio=\d+\.\d\d",
+        last,
     ), last
 
 

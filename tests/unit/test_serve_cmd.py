@@ -26,10 +26,16 @@ def served(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
         calls.update(kwargs, app=app)
 
     def load(
-        models_dir: Path, device: str, detector: str, threads: int = 0, reread_below: float = -1.0
+        models_dir: Path,
+        device: str,
+        detector: str,
+        threads: int = 0,
+        reread_below: float = -1.0,
+        precision: str = "unset",
     ) -> Any:
         calls["models"] = (models_dir, device, detector)
         calls["reread_below"] = reread_below
+        calls["precision"] = precision
         return fake_recognizer()
 
     monkeypatch.setattr(uvicorn, "run", run)
@@ -43,6 +49,39 @@ def test_defaults(served: dict[str, Any]) -> None:
     assert isinstance(served["app"], FastAPI)
     assert served["models"][1:] == ("auto", "text")
     assert served["reread_below"] == REREAD_BELOW
+    assert served["precision"] == "float"
+
+
+@pytest.mark.parametrize(
+    ("config_value", "argv", "expected"),
+    [
+        ("int8", [], "int8"),  # the config's
+        ("int8", ["--reader-precision", "float"], "float"),  # the command line wins
+        (None, ["--reader-precision", "int8"], "int8"),
+    ],
+)
+def test_reader_precision_from_config_then_command_line(
+    served: dict[str, Any], tmp_path: Path, config_value: str | None, argv: list[str], expected: str
+) -> None:
+    text = (CONFIG_DIR / "demo.yaml").read_text(encoding="utf-8")
+    if config_value is not None:
+        text += f"\nrecognition:\n  reader_precision: {config_value}\n"
+    conf = tmp_path / "site.yaml"
+    conf.write_text(text, encoding="utf-8")
+    assert cli.main(["serve", "--config", str(conf), *argv]) == 0
+    assert served["precision"] == expected
+
+
+def test_an_unknown_reader_precision_is_a_config_error_naming_the_key(
+    served: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = (CONFIG_DIR / "demo.yaml").read_text(encoding="utf-8")
+    conf = tmp_path / "site.yaml"
+    conf.write_text(text + "\nrecognition:\n  reader_precision: int4\n", encoding="utf-8")
+    assert cli.main(["serve", "--config", str(conf)]) == 2
+    err = capsys.readouterr().err
+    assert "recognition.reader_precision" in err and "int4" in err
+    assert "precision" not in served
 
 
 def test_reread_below_comes_from_the_config(served: dict[str, Any], tmp_path: Path) -> None:
