@@ -39,7 +39,7 @@ def add_recognition_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--reader-precision",
         choices=["float", "int8"],
-        help="reader copy: float (the reference) or int8 (~1.5x faster per line on a CPU, see README; "
+        help="reader copy: float (the reference) or int8 (1.5-1.8x faster per line on a CPU, see README; "
         "default: the config's, else float)",
     )
     parser.add_argument(

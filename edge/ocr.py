@@ -5,9 +5,9 @@ at a time (two-line plates are two areas). Decoding is constrained by the Korean
 role (`edge.plate.decode_line`). Areas are read as one batch per call: on a CPU box the per-call overhead
 of ONNX Runtime is a good share of the ~1 ms per area.
 
-The reader ships twice: in float (`models/reader.onnx`, the reference, run on CUDA) and as an int8 copy
-for CPUs (`models/reader.int8.onnx`, `models/training/quantize_reader.py`), about 1.5 times faster per
-area; `recognition.reader_precision` picks one, float by default (`choose_precision` says why).
+The reader ships twice: in float (`models/reader.onnx`, the reference and the default, on any device)
+and as an int8 copy for CPUs (`models/reader.int8.onnx`, `models/training/quantize_reader.py`), 1.5 to
+1.8 times faster per area; `recognition.reader_precision` picks one (`choose_precision` says why).
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ def int8_state(float_entry: ModelEntry, int8_entry: ModelEntry | None) -> Int8St
 def choose_precision(requested: Precision, state: Int8State) -> Precision:
     """The reader copy to load: the one asked for, when it can be trusted.
 
-    The int8 copy reads about 1.5 times faster per area on the CPU and as many plates right on the
+    The int8 copy reads 1.5 to 1.8 times faster per area on the CPU and as many plates right on the
     seeded sets, but made a few more sure misreads there (38 against 33 over 10,500 plates, reads at
     0.95-0.96): float stays the default, int8 is for boxes that need the speed. An int8 copy that is
     missing, or was quantized from another reader than the float one beside it, is refused: it would
