@@ -78,8 +78,12 @@ def record(
         entry["blank_index"] = 0
         entry["read_margin"] = READ_MARGIN
     old = data["models"].get(name, {})
-    if "calibration" in old and "calibration" not in entry and old.get("sha256") == entry["sha256"]:
-        entry["calibration"] = old["calibration"]
+    if old.get("sha256") == entry["sha256"]:
+        # the same file made again (the builds are deterministic): what was measured on it still holds
+        if "calibration" in old and "calibration" not in entry:
+            entry["calibration"] = old["calibration"]
+        if old.get("metrics") and not metrics:
+            entry["metrics"] = old["metrics"]
     data["models"][name] = entry
     save(data)
     return entry
