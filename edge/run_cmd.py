@@ -101,7 +101,8 @@ def run(args: argparse.Namespace) -> int:
     if recognizer.detector is None:
         log.error("the daemon needs a plate detector: --detector none is for plate crops only")
         return EXIT_USAGE
-    log.info("models loaded", extra={"providers": recognizer.status()["providers"]})
+    status = recognizer.status()
+    log.info("models loaded", extra={"providers": status["providers"]})
     try:
         config.storage.state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         publisher = Publisher.from_config(config)
@@ -116,6 +117,11 @@ def run(args: argparse.Namespace) -> int:
         lists=lists,
         notifier=notifier,
         watchdog=Watchdog(notifier),
+    )
+    service.metrics.set_build_info(
+        device=opts.device,
+        providers=",".join(p.removesuffix("ExecutionProvider") for p in status["providers"]["reader"]),
+        reader_precision=str(status.get("reader_precision", "")),
     )
 
     def _stop(signum: int, _frame: object) -> None:

@@ -71,6 +71,9 @@ def test_demo_clip_gives_one_read_and_one_left_per_vehicle(
         assert f"{reads_metric} {len(plates)}.0" in metrics
         assert 'plate_edge_detect_seconds_count{camera="entry"}' in metrics
         assert "process_resident_memory_bytes" in metrics
+        build = next(line for line in metrics.splitlines() if line.startswith("plate_edge_build_info{"))
+        for label in ('device="auto"', 'providers="CPU"', 'reader_precision="float"', "version="):
+            assert label in build, build
         live = httpx.get(f"http://127.0.0.1:{http}/v1/live", timeout=10).json()  # what the page shows
         assert [e["plate"]["text"] for e in live["events"] if e["type"] == "plate.read"] == plates[::-1]
         assert live["cameras"]["entry"]["state"] in ("streaming", "reconnecting")
