@@ -25,7 +25,7 @@ class RecognitionOptions:
     device: Device
     detector: DetectorKind
     reread_below: float
-    reader_precision: Precision = "float"
+    reader_precision: Precision
 
 
 def add_recognition_options(parser: argparse.ArgumentParser) -> None:
@@ -74,6 +74,8 @@ def recognition_options(args: argparse.Namespace, config: Config | None) -> Reco
         rec.reread_below if rec is not None else RecognitionConfig.model_fields["reread_below"].default
     )
     precision: Precision = getattr(args, "reader_precision", None) or (
-        rec.reader_precision if rec is not None else "float"
+        rec.reader_precision
+        if rec is not None
+        else RecognitionConfig.model_fields["reader_precision"].default
     )
     return RecognitionOptions(models_dir, device, detector, reread_below, precision)
