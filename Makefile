@@ -117,6 +117,8 @@ READER_LETTERS_PLATES ?= 60000
 READER_LETTERS_MINUTES ?= 50
 READER_LETTERS2_SEED ?= 77
 READER_HIEUT_SEED ?= 79
+READER_DIGITS_SEED ?= 78
+READER_DIGITS_PLATES ?= 60000
 READER_HIEUT_PLATES ?= 30000
 # five stages: from scratch (warm-up, plateau hold, decay), a second cosine from a lower peak, a third on
 # build/reader-tune (region-name plates oversampled, half the areas cut by the shipped locator), a
@@ -156,7 +158,7 @@ LOCATOR_CMD = $(PY) -m models.training.train_locator --plates $(LOCATOR_PLATES) 
 	&& $(PY) -m models.training.train_locator --plates $(LOCATOR_TUNE_PLATES) --minutes $(LOCATOR_TUNE_MINUTES) --out models/locator.onnx --seed $(LOCATOR_TUNE_SEED) --init models/locator.pt --lr 1e-3 --threads 2 --workers 2 \
 	&& $(PY) -m models.training.train_locator --plates $(LOCATOR_TUNE_PLATES) --loose $(LOCATOR_LOOSE_PLATES) --minutes $(LOCATOR_LOOSE_MINUTES) --out models/locator.onnx --seed $(LOCATOR_TUNE_SEED) --init models/locator.pt --lr 5e-4 --threads 2 --workers 2
 
-.PHONY: demo demo-images models reader-data reader-tune-data reader-tune2-data reader-tune6-data reader-cam-data reader-swa-data reader-varied-data reader-built-data reader-letters-data reader-hieut-data reader-pt reader-int8 testset testset-loose testset-unseen calibset reader locator detector scenes eval-scenes eval-synthetic contact-sheet
+.PHONY: demo demo-images models reader-data reader-tune-data reader-tune2-data reader-tune6-data reader-cam-data reader-swa-data reader-varied-data reader-built-data reader-letters-data reader-hieut-data reader-digits-data reader-pt reader-int8 testset testset-loose testset-unseen calibset reader locator detector scenes eval-scenes eval-synthetic contact-sheet
 
 ## reader-data: synthetic reader shards in build/reader-data (resumable)
 reader-data: venv
@@ -239,6 +241,12 @@ reader-hieut-data: reader-letters-data
 	$(PY) -m models.training.dataset shards --out build/reader-hieut --plates $(READER_HIEUT_PLATES) --seed $(READER_LETTERS2_SEED) --per-shard 2500 --focus 0.5 --locator models --typefaces built-letters
 	$(PY) -m models.training.dataset shards --out build/reader-hieut --plates $(READER_HIEUT_PLATES) --seed $(READER_HIEUT_SEED) --per-shard 2500 --focus 0.5 --locator models --typefaces built-hieut
 	ln -sf $(CURDIR)/build/reader-letters/shard-*.npz build/reader-hieut/
+
+## reader-digits-data: READER_DIGITS_PLATES new plates in build/reader-digits (seed READER_DIGITS_SEED),
+##                     drawn as for the letters stage and, apart from that, half with the digits built from
+##                     strokes (models/training/digit_strokes.py: a narrow flagged 1, curled 6 and 9, ...)
+reader-digits-data: venv
+	$(PY) -m models.training.dataset shards --out build/reader-digits --plates $(READER_DIGITS_PLATES) --seed $(READER_DIGITS_SEED) --per-shard 2500 --focus 0.5 --locator models --typefaces built-digits
 
 ## reader-pt: models/reader.pt, the shipped reader's torch weights that a next stage continues from
 ##            (--init), rebuilt from models/reader.onnx (the .pt files are not committed); its batch

@@ -195,7 +195,7 @@ def _layout(initial: str, vowel: str, final: str, s: StrokeStyle) -> list[tuple[
     return parts
 
 
-def _superellipse(cx: float, cy: float, rx: float, ry: float, roundness: float) -> np.ndarray:
+def superellipse(cx: float, cy: float, rx: float, ry: float, roundness: float) -> np.ndarray:
     """Points of an ellipse (roundness 1) or of a rounded square (lower), closed."""
     n = 2.0 + (1.0 - roundness) * 6.0
     a = np.linspace(0.0, 2 * np.pi, 49)
@@ -205,7 +205,7 @@ def _superellipse(cx: float, cy: float, rx: float, ry: float, roundness: float) 
     )
 
 
-def _segment(img: np.ndarray, p: np.ndarray, q: np.ndarray, t: int) -> None:
+def segment(img: np.ndarray, p: np.ndarray, q: np.ndarray, t: int) -> None:
     """A straight stroke with square ends reaching half a stroke past its points (so corners fill)."""
     d = q - p
     d = d / max(float(np.hypot(*d)), 1e-6) * (t / 2)
@@ -228,7 +228,7 @@ def _draw(img: np.ndarray, stroke: Stroke, box: Box, style: StrokeStyle, t: int,
         cap = 0.55 if kind == "ellipse" else 0.8
         t = max(2, min(t, round(cap * min(rx * bw, ry * bh))))
         m = t / 2
-        unit = _superellipse(cx, cy, rx, ry, style.round_o)
+        unit = superellipse(cx, cy, rx, ry, style.round_o)
         # the ring's centre line sits half a stroke inside the box, so ㅇ's ink fills it and no more
         radii = np.array([rx * bw, ry * bh])
         shrink = np.maximum(radii - m, 1.0) / np.maximum(radii, 1e-6)
@@ -241,7 +241,7 @@ def _draw(img: np.ndarray, stroke: Stroke, box: Box, style: StrokeStyle, t: int,
     pts = pts + jit[: len(pts)]
     if style.square_ends:
         for p, q in itertools.pairwise(pts):
-            _segment(img, p, q, t)
+            segment(img, p, q, t)
     else:  # OpenCV's thick lines end and join round
         cv2.polylines(img, [np.round(pts * 16).astype(np.int32)], False, 255, t, cv2.LINE_AA, 4)
 

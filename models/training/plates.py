@@ -31,6 +31,7 @@ from edge.plate import (
     HANGUL_SPECIAL,
     REGIONS,
 )
+from models.training.digit_strokes import DigitStyle, build_digit, sample_digit_style
 from models.training.glyphs import (
     LATIN_FONTS,
     TYPEFACES,
@@ -69,6 +70,8 @@ RGB = tuple[float, float, float]
 # "built" typefaces: the share of plates whose Hangul is built from strokes; the rest keep the fonts, so
 # the reader does not unlearn them (the test sets are drawn in them)
 BUILT_HANGUL_SHARE = 0.5
+# "built-digits": the share of plates whose digits are built from strokes (drawn apart from the Hangul's)
+BUILT_DIGIT_SHARE = 0.5
 
 
 @dataclass(frozen=True)
@@ -236,10 +239,13 @@ class _Typeface:
     warp: float = 0.0  # `warp_glyph` strength; 0: glyphs as the font draws them
     strokes: StrokeStyle | None = None  # Hangul built from strokes in this style instead of the font's
     built_regions: bool = True  # region names built too (else only the class letter)
+    digits: DigitStyle | None = None  # digits built from strokes in this style instead of the font's
 
     def glyph(
         self, font: FontRef, ch: str, w: int, h: int, rng: np.random.Generator, region: bool = False
     ) -> np.ndarray:
+        if self.digits is not None and "0" <= ch <= "9":
+            return fit_glyph(build_digit(ch, self.digits, rng), w, h, self.weight)
         hangul = "\uac00" <= ch <= "\ud7a3"
         if self.strokes is not None and hangul and (self.built_regions or not region):
             return fit_glyph(build_glyph(ch, self.strokes, rng), w, h, self.weight)
@@ -256,7 +262,9 @@ def _typeface(rng: np.random.Generator, typefaces: str) -> _Typeface:
     draw); "varied" adds training-only fonts and bends most glyphs (`warp_glyph`); "unseen" uses only
     fonts no training set contains; "built" sets the Hangul of half its plates in a typeface built from
     strokes (`hangul_strokes`), each plate its own; "built-letters" builds only the class letter and
-    keeps region names in the fonts; "built-hieut" does too, with ㅎ drawn in more shapes.
+    keeps region names in the fonts; "built-hieut" does too, with ㅎ drawn in more shapes; "built-digits"
+    does as "built-letters" and, on a share of its plates drawn apart, builds the digits from strokes
+    (`digit_strokes`). Only "built-digits" draws the digit share, so the others draw as they always did.
     """
     if typefaces not in TYPEFACES:
         raise ValueError(f"typefaces must be one of {', '.join(TYPEFACES)}, not {typefaces!r}")
@@ -271,7 +279,9 @@ def _typeface(rng: np.random.Generator, typefaces: str) -> _Typeface:
         return dataclasses.replace(tf, warp=float(rng.uniform(0.3, 1.0)))
     if typefaces.startswith("built") and rng.random() < BUILT_HANGUL_SHARE:
         style = sample_style(rng, hieut=typefaces == "built-hieut")
-        return dataclasses.replace(tf, strokes=style, built_regions=typefaces == "built")
+        tf = dataclasses.replace(tf, strokes=style, built_regions=typefaces == "built")
+    if typefaces == "built-digits" and rng.random() < BUILT_DIGIT_SHARE:  # drawn apart from the Hangul's
+        tf = dataclasses.replace(tf, digits=sample_digit_style(rng))
     return tf
 
 

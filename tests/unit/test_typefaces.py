@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 from pathlib import Path
 
 import cv2
@@ -108,6 +109,7 @@ def test_standard_typefaces_draw_as_every_release_before() -> None:
         ("built", HANGUL_FONTS, DIGIT_FONTS, (0.0, 0.0)),
         ("built-letters", HANGUL_FONTS, DIGIT_FONTS, (0.0, 0.0)),
         ("built-hieut", HANGUL_FONTS, DIGIT_FONTS, (0.0, 0.0)),
+        ("built-digits", HANGUL_FONTS, DIGIT_FONTS, (0.0, 0.0)),
     ],
 )
 def test_typeface_draws_its_own_fonts(
@@ -128,13 +130,32 @@ def test_typeface_draws_its_own_fonts(
     # only "built-hieut" widens ㅎ: the other modes draw the styles they always drew
     wide = {d.strokes.h_ring for d in draws if d.strokes}
     assert (len(wide) > 100) if typefaces == "built-hieut" else wide <= {1.0}
+    # only "built-digits" builds digits, on about half its plates, whether or not the letter is built
+    digits = [d.digits is not None for d in draws]
+    assert (0.4 <= np.mean(digits) <= 0.6) if typefaces == "built-digits" else not any(digits)
+    if typefaces == "built-digits":
+        both = [d.digits is not None for d in draws if d.strokes is not None]
+        assert 0.3 <= np.mean(both) <= 0.7
+
+
+def test_built_digits_draw_the_letters_as_built_letters_did() -> None:
+    """The digit share is drawn after everything "built-letters" draws, so its letters stay the same."""
+    for seed in range(60):
+        letters = _typeface(np.random.default_rng(seed), "built-letters")
+        digits = _typeface(np.random.default_rng(seed), "built-digits")
+        assert dataclasses.replace(digits, digits=None) == letters
 
 
 @pytest.mark.parametrize(
-    ("typefaces", "region_built"), [("built", True), ("built-letters", False), ("built-hieut", False)]
+    ("typefaces", "region_built"),
+    [("built", True), ("built-letters", False), ("built-hieut", False), ("built-digits", False)],
 )
 def test_built_typefaces_build_the_letter_and_maybe_the_region(typefaces: str, region_built: bool) -> None:
-    tf = next(t for s in range(50) if (t := _typeface(np.random.default_rng(s), typefaces)).strokes)
+    tf = next(
+        t
+        for s in range(50)
+        if (t := _typeface(np.random.default_rng(s), typefaces)).strokes and t.digits is None
+    )
     font_glyph = fit_glyph(glyph_mask(tf.hangul_font, "서"), 40, 44, tf.weight)
     letter = tf.glyph(tf.hangul_font, "서", 40, 44, np.random.default_rng(1))
     region = tf.glyph(tf.hangul_font, "서", 40, 44, np.random.default_rng(1), region=True)
@@ -147,20 +168,44 @@ def test_built_typefaces_build_the_letter_and_maybe_the_region(typefaces: str, r
     )
 
 
+def test_built_digits_replace_the_fonts_digits_and_nothing_else() -> None:
+    tf = next(
+        t
+        for s in range(50)
+        if (t := _typeface(np.random.default_rng(s), "built-digits")).digits and t.strokes is None
+    )
+    for ch in "0123456789":
+        built = tf.glyph(tf.digit_font, ch, 20, 44, np.random.default_rng(1))
+        assert built.shape == (44, 20)
+        assert not np.array_equal(built, fit_glyph(glyph_mask(tf.digit_font, ch), 20, 44, tf.weight)), ch
+    assert np.array_equal(  # Hangul keeps the font
+        tf.glyph(tf.hangul_font, "서", 40, 44, np.random.default_rng(1)),
+        fit_glyph(glyph_mask(tf.hangul_font, "서"), 40, 44, tf.weight),
+    )
+
+
 def test_render_plate_typefaces() -> None:
     spec = sample_spec(np.random.default_rng(1), "white7")
     default = render_plate(spec, np.random.default_rng(2), 0.8)
     assert np.array_equal(default, render_plate(spec, np.random.default_rng(2), 0.8, "standard"))
-    for typefaces in ("varied", "unseen", "built", "built-letters", "built-hieut"):
+    for typefaces in ("varied", "unseen", "built", "built-letters", "built-hieut", "built-digits"):
         a = render_plate(spec, np.random.default_rng(2), 0.8, typefaces)
         assert np.array_equal(a, render_plate(spec, np.random.default_rng(2), 0.8, typefaces))
         assert not np.array_equal(a, default)
     with pytest.raises(ValueError, match="typefaces"):
         render_plate(spec, np.random.default_rng(2), 0.8, "fancy")
-    assert tuple(TYPEFACES) == ("standard", "varied", "unseen", "built", "built-letters", "built-hieut")
+    assert tuple(TYPEFACES) == (
+        "standard",
+        "varied",
+        "unseen",
+        "built",
+        "built-letters",
+        "built-hieut",
+        "built-digits",
+    )
 
 
-@pytest.mark.parametrize("typefaces", ["varied", "built"])
+@pytest.mark.parametrize("typefaces", ["varied", "built", "built-digits"])
 def test_a_training_typeface_shard_holds_valid_labels(tmp_path: Path, typefaces: str) -> None:
     path = Path(_shard(ShardJob(11, 4, str(tmp_path), typefaces=typefaces)))
     with np.load(path) as data:
