@@ -108,6 +108,8 @@ TESTSET_LOOSE_PLATES ?= 1500
 CALIBSET_PLATES ?= 3000
 TESTSET_UNSEEN_SEED ?= 9401
 TESTSET_UNSEEN_PLATES ?= 1500
+TESTSET_BUILT_SEED ?= 9601
+TESTSET_BUILT_PLATES ?= 600
 READER_VARIED_SEED ?= 74
 READER_VARIED_PLATES ?= 80000
 READER_BUILT_SEED ?= 75
@@ -119,6 +121,7 @@ READER_LETTERS2_SEED ?= 77
 READER_HIEUT_SEED ?= 79
 READER_DIGITS_SEED ?= 78
 READER_DIGITS_PLATES ?= 60000
+READER_DIGITS_MINUTES ?= 50
 READER_HIEUT_PLATES ?= 30000
 # five stages: from scratch (warm-up, plateau hold, decay), a second cosine from a lower peak, a third on
 # build/reader-tune (region-name plates oversampled, half the areas cut by the shipped locator), a
@@ -132,7 +135,9 @@ READER_HIEUT_PLATES ?= 30000
 # ninth fine-tunes v7 on fresh plates, averaging the weights along its path from a quarter of its budget
 # on (train_reader --swa-start), and v8 is the mean of v7 and that average; the tenth fine-tunes v8 the
 # same way on plates half of which have their class letter built from strokes (hangul_strokes.py), and
-# v9 is v8 weighted 2:1 with that average (models/reader.pt named twice)
+# v9 is v8 weighted 2:1 with that average (models/reader.pt named twice); the eleventh fine-tunes v9 the
+# same way on plates half of which have their digits built from strokes (digit_strokes.py), and v10 is v9
+# weighted 2:1 with that average
 READER_CMD = $(PY) -m models.training.train_reader --data build/reader-data --minutes $(READER_MINUTES) --out models/reader.onnx --seed $(READER_SEED) \
 	&& $(PY) -m models.training.train_reader --data build/reader-data --minutes $(READER_TUNE_MINUTES) --out models/reader.onnx --seed $(READER_SEED) --init models/reader.pt --lr 1e-3 \
 	&& $(PY) -m models.training.train_reader --data build/reader-tune --minutes $(READER_FOCUS_MINUTES) --out models/reader.onnx --seed $(READER_TUNE_SEED) --init models/reader.pt --lr 7e-4 \
@@ -145,7 +150,9 @@ READER_CMD = $(PY) -m models.training.train_reader --data build/reader-data --mi
 	&& $(PY) -m models.training.train_reader --data build/reader-swa --minutes $(READER_SWA_MINUTES) --out build/reader-swa/reader.onnx --seed $(READER_SWA_SEED) --init models/reader.pt --lr 4e-4 --swa-start 0.25 --swa-lr 2e-4 --swa-every 100 --jitter 0.03 --threads 2 --log-every 300 \
 	&& $(PY) -m models.training.average_reader --out models/reader.onnx models/reader.pt build/reader-swa/reader.pt \
 	&& $(PY) -m models.training.train_reader --data build/reader-letters --minutes $(READER_LETTERS_MINUTES) --out build/reader-letters/reader.onnx --seed $(READER_LETTERS_SEED) --init models/reader.pt --lr 3e-4 --swa-start 0.25 --swa-lr 1.5e-4 --swa-every 100 --jitter 0.03 --threads 2 --log-every 300 \
-	&& $(PY) -m models.training.average_reader --out models/reader.onnx models/reader.pt models/reader.pt build/reader-letters/reader.pt
+	&& $(PY) -m models.training.average_reader --out models/reader.onnx models/reader.pt models/reader.pt build/reader-letters/reader.pt \
+	&& $(PY) -m models.training.train_reader --data build/reader-digits --minutes $(READER_DIGITS_MINUTES) --out build/reader-digits/reader.onnx --seed $(READER_DIGITS_SEED) --init models/reader.pt --lr 3e-4 --swa-start 0.25 --swa-lr 1.5e-4 --swa-every 100 --jitter 0.03 --threads 2 --log-every 300 \
+	&& $(PY) -m models.training.average_reader --out models/reader.onnx models/reader.pt models/reader.pt build/reader-digits/reader.pt
 DETECTOR_SEED ?= 3
 DETECTOR_MINUTES ?= 60
 DETECTOR_FRAMES ?= 10000
@@ -158,7 +165,7 @@ LOCATOR_CMD = $(PY) -m models.training.train_locator --plates $(LOCATOR_PLATES) 
 	&& $(PY) -m models.training.train_locator --plates $(LOCATOR_TUNE_PLATES) --minutes $(LOCATOR_TUNE_MINUTES) --out models/locator.onnx --seed $(LOCATOR_TUNE_SEED) --init models/locator.pt --lr 1e-3 --threads 2 --workers 2 \
 	&& $(PY) -m models.training.train_locator --plates $(LOCATOR_TUNE_PLATES) --loose $(LOCATOR_LOOSE_PLATES) --minutes $(LOCATOR_LOOSE_MINUTES) --out models/locator.onnx --seed $(LOCATOR_TUNE_SEED) --init models/locator.pt --lr 5e-4 --threads 2 --workers 2
 
-.PHONY: demo demo-images models reader-data reader-tune-data reader-tune2-data reader-tune6-data reader-cam-data reader-swa-data reader-varied-data reader-built-data reader-letters-data reader-hieut-data reader-digits-data reader-pt reader-int8 testset testset-loose testset-unseen calibset reader locator detector scenes eval-scenes eval-synthetic contact-sheet
+.PHONY: demo demo-images models reader-data reader-tune-data reader-tune2-data reader-tune6-data reader-cam-data reader-swa-data reader-varied-data reader-built-data reader-letters-data reader-hieut-data reader-digits-data reader-pt reader-int8 testset testset-loose testset-unseen testset-built calibset reader locator detector scenes eval-scenes eval-synthetic contact-sheet
 
 ## reader-data: synthetic reader shards in build/reader-data (resumable)
 reader-data: venv
@@ -202,6 +209,13 @@ testset-loose: venv
 ##                 build/testset-unseen: the synthetic stand-in for reading the real plate typeface
 testset-unseen: venv
 	$(PY) -m models.training.dataset testset --out build/testset-unseen --plates $(TESTSET_UNSEEN_PLATES) --seed $(TESTSET_UNSEEN_SEED) --typefaces unseen
+
+## testset-built: seeded plates drawn as the digits stage's data is (built-digits: a quarter of them in the fonts
+##                only, the rest with the class letter or the digits or both built from strokes), in
+##                build/testset-built: how the reader copes with plate-like digits (a narrow 1) it may not
+##                have been trained on
+testset-built: venv
+	$(PY) -m models.training.dataset testset --out build/testset-built --plates $(TESTSET_BUILT_PLATES) --seed $(TESTSET_BUILT_SEED) --typefaces built-digits
 
 ## calibset: a second seeded set, only for calibrating the confidence (never scored)
 calibset: venv
@@ -255,9 +269,9 @@ reader-pt: venv
 	$(PY) -m models.training.dataset shards --out build/reader-bn --plates 2000 --seed 73 --focus 0.5 --locator models
 	$(PY) -m models.training.reader_from_onnx models/reader.onnx --data build/reader-bn --out models/reader.pt
 
-reader: reader-data reader-tune-data reader-tune2-data reader-tune6-data reader-cam-data reader-swa-data reader-letters-data
+reader: reader-data reader-tune-data reader-tune2-data reader-tune6-data reader-cam-data reader-swa-data reader-letters-data reader-digits-data
 	$(READER_CMD)
-	$(PY) -m models.training.manifest reader models/reader.onnx --seed $(READER_LETTERS_SEED) --command "$(subst $(PY) ,python ,$(READER_CMD))"
+	$(PY) -m models.training.manifest reader models/reader.onnx --seed $(READER_DIGITS_SEED) --command "$(subst $(PY) ,python ,$(READER_CMD))"
 	$(MAKE) reader-int8
 
 ## reader-int8: models/reader.int8.onnx, the reader's convolutions in int8 for CPUs, calibrated on 1,000
