@@ -119,10 +119,10 @@ READER_LETTERS_PLATES ?= 60000
 READER_LETTERS_MINUTES ?= 50
 READER_LETTERS2_SEED ?= 77
 READER_HIEUT_SEED ?= 79
+READER_HIEUT_PLATES ?= 30000
 READER_DIGITS_SEED ?= 78
 READER_DIGITS_PLATES ?= 60000
 READER_DIGITS_MINUTES ?= 50
-READER_HIEUT_PLATES ?= 30000
 # five stages: from scratch (warm-up, plateau hold, decay), a second cosine from a lower peak, a third on
 # build/reader-tune (region-name plates oversampled, half the areas cut by the shipped locator), a
 # fourth, shorter and from a lower peak, on build/reader-tune2 (the same plus as many new plates again),

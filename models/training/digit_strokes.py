@@ -81,11 +81,8 @@ def sample_digit_style(rng: np.random.Generator) -> DigitStyle:
 
 def _arc(cx: float, cy: float, rx: float, ry: float, a0: float, a1: float, roundness: float) -> np.ndarray:
     """Points of a superellipse from angle ``a0`` to ``a1`` (degrees; y down, so 90 is the bottom)."""
-    n = 2.0 + (1.0 - roundness) * 6.0
-    a = np.radians(np.linspace(a0, a1, max(8, int(abs(a1 - a0) / 6))))
-    c, s = np.cos(a), np.sin(a)
-    return np.stack(
-        [cx + rx * np.sign(c) * np.abs(c) ** (2 / n), cy + ry * np.sign(s) * np.abs(s) ** (2 / n)], axis=1
+    return superellipse(
+        cx, cy, rx, ry, roundness, np.radians(np.linspace(a0, a1, max(8, int(abs(a1 - a0) / 6))))
     )
 
 

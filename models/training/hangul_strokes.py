@@ -195,10 +195,13 @@ def _layout(initial: str, vowel: str, final: str, s: StrokeStyle) -> list[tuple[
     return parts
 
 
-def superellipse(cx: float, cy: float, rx: float, ry: float, roundness: float) -> np.ndarray:
-    """Points of an ellipse (roundness 1) or of a rounded square (lower), closed."""
+def superellipse(
+    cx: float, cy: float, rx: float, ry: float, roundness: float, angles: np.ndarray | None = None
+) -> np.ndarray:
+    """Points of an ellipse (roundness 1) or of a rounded square (lower): closed, or at ``angles``
+    (radians; y down, so pi/2 is the bottom) for an arc (`digit_strokes` draws its bowls so)."""
     n = 2.0 + (1.0 - roundness) * 6.0
-    a = np.linspace(0.0, 2 * np.pi, 49)
+    a = np.linspace(0.0, 2 * np.pi, 49) if angles is None else angles
     c, s = np.cos(a), np.sin(a)
     return np.stack(
         [cx + rx * np.sign(c) * np.abs(c) ** (2 / n), cy + ry * np.sign(s) * np.abs(s) ** (2 / n)], axis=1
