@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from edge.config import Config, ConfigError, load_config
 from edge.config_schema import RecognitionConfig
-from edge.runtime import DEFAULT_MODELS_DIR, Device, Precision
+from edge.runtime import DEFAULT_MODELS_DIR, PRECISIONS, Device, Precision
 
 if TYPE_CHECKING:  # edge.recognizer pulls in OpenCV; `plate-edge --help` must stay instant
     from edge.recognizer import DetectorKind
@@ -38,7 +38,7 @@ def add_recognition_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--reader-precision",
-        choices=["float", "int8"],
+        choices=PRECISIONS,
         help="reader copy: float (the reference) or int8 (1.5-1.8x faster per line on a CPU, see README; "
         "default: the config's, else float)",
     )

@@ -169,7 +169,7 @@ class RecognitionConfig(StrictModel):
         default="float",
         description="Which copy of the reader runs: float (the reference) or int8, its convolutions "
         "quantized for CPUs: 1.5 to 1.8 times faster per text line and as many plates right on the seeded "
-        "synthetic sets, but a few more sure misreads there (38 against 33 in 10,500 plates); for a box "
+        "synthetic sets, but a few more sure misreads there (34 against 31 in 10,500 plates); for a box "
         "that needs the speed (the own detector, many cameras). int8 is refused when models_dir has no "
         "int8 copy made from its reader.",
     )

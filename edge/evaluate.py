@@ -19,6 +19,7 @@ from pathlib import Path
 from edge.areas import text_height
 from edge.imageio import ImageError, read_image
 from edge.plate import plate_kind, strip_region
+from edge.runtime import PRECISIONS
 
 log = logging.getLogger(__name__)
 
@@ -204,7 +205,7 @@ def configure(parser: argparse.ArgumentParser) -> Callable[[argparse.Namespace],
     parser.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
     parser.add_argument(
         "--reader-precision",
-        choices=["float", "int8"],
+        choices=PRECISIONS,
         default="float",
         help="reader copy: float (the reference) or its int8 copy for CPUs",
     )

@@ -46,10 +46,10 @@ def choose_precision(requested: Precision, state: Int8State) -> Precision:
     """The reader copy to load: the one asked for, when it can be trusted.
 
     The int8 copy reads 1.5 to 1.8 times faster per area on the CPU and as many plates right on the
-    seeded sets, but made a few more sure misreads there (38 against 33 over 10,500 plates, reads at
-    0.95-0.96): float stays the default, int8 is for boxes that need the speed. An int8 copy that is
-    missing, or was quantized from another reader than the float one beside it, is refused: it would
-    read with weights nobody measured.
+    seeded sets, but made a few more sure misreads there (reader v10's copy 34 against 31 over 10,500
+    plates, v9's 38 against 33): float stays the default, int8 is for boxes that need the speed. An
+    int8 copy that is missing, or was quantized from another reader than the float one beside it, is
+    refused: it would read with weights nobody measured.
     """
     if requested == "int8":
         if state == "missing":

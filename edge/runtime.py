@@ -15,13 +15,15 @@ import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 log = logging.getLogger(__name__)
 
 Device = Literal["auto", "cpu", "cuda"]
 #: Which copy of the reader runs: float (the reference) or its int8 copy for CPUs (`edge.ocr`).
 Precision = Literal["float", "int8"]
+#: The same names for command-line choices, so no flag spells them out again.
+PRECISIONS: tuple[str, ...] = get_args(Precision)
 
 #: The bundled models, next to the package in a source checkout.
 DEFAULT_MODELS_DIR = Path(__file__).resolve().parent.parent / "models"

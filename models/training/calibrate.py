@@ -26,6 +26,7 @@ from edge.engine import Engine
 from edge.evaluate import read_manifest
 from edge.imageio import read_image
 from edge.ocr import INT8_ENTRY, Calibration
+from edge.runtime import PRECISIONS
 from models.training import manifest as mf
 
 
@@ -50,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--manifest", type=Path, required=True)
     ap.add_argument("--bins", type=int, default=12)
     ap.add_argument("--limit", type=int, default=0)
-    ap.add_argument("--precision", choices=["float", "int8"], default="float", help="the reader copy")
+    ap.add_argument("--precision", choices=PRECISIONS, default="float", help="the reader copy")
     a = ap.parse_args(argv)
     engine = Engine.load(device="cpu", precision=a.precision)
     engine.calibration = Calibration()  # measure raw confidences

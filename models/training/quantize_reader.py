@@ -13,9 +13,10 @@ How (ONNX Runtime's static quantization, QDQ format): weights signed 8-bit per o
 range; activations unsigned 8-bit per tensor, their ranges the minimum and maximum seen on the text
 areas of ``--plates`` synthetic plates (seed ``--seed``) cut exactly as the engine cuts them (the
 shipped locator's quad, `edge.areas.cut_areas`). Measured against the float reader it came from
-(session 16, the four seeded sets, 10,500 plates): as many misreads (345 against 344, 21 plates read
-differently each way), the same confident share and accuracy; 7-bit weights (``reduce_range``, for old
-CPUs whose int8 instructions can saturate) misread 13 more and are not used.
+(the four seeded sets, 10,500 plates): as many misreads (reader v9's copy 337 against 344, 21 plates
+fixed and 14 broken; v10's 342 against 348), about the same confident share and accuracy; 7-bit
+weights (``reduce_range``, for old CPUs whose int8 instructions can saturate) misread 13 more and are
+not used.
 
 The entry it records names the float reader it was made from (``quantized_from``, its sha256): the
 runtime refuses an int8 copy of another reader, so a retrained reader cannot silently run with a stale
