@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from edge.config import Config, ConfigError, load_config
 from edge.config_schema import RecognitionConfig
-from edge.runtime import DEFAULT_MODELS_DIR, PRECISIONS, Device, Precision
+from edge.runtime import DEFAULT_MODELS_DIR, DEVICES, PRECISIONS, Device, Precision
 
 if TYPE_CHECKING:  # edge.recognizer pulls in OpenCV; `plate-edge --help` must stay instant
     from edge.recognizer import DetectorKind
@@ -33,9 +33,7 @@ def add_recognition_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--models-dir", type=Path, help="models folder (default: config, else the bundled models)"
     )
-    parser.add_argument(
-        "--device", choices=["auto", "cpu", "cuda"], help="ONNX Runtime device (default: auto)"
-    )
+    parser.add_argument("--device", choices=DEVICES, help="ONNX Runtime device (default: auto)")
     parser.add_argument(
         "--reader-precision",
         choices=PRECISIONS,

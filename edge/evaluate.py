@@ -19,7 +19,7 @@ from pathlib import Path
 from edge.areas import text_height
 from edge.imageio import ImageError, read_image
 from edge.plate import plate_kind, strip_region
-from edge.runtime import PRECISIONS
+from edge.runtime import DEVICES, PRECISIONS
 
 log = logging.getLogger(__name__)
 
@@ -202,7 +202,7 @@ def configure(parser: argparse.ArgumentParser) -> Callable[[argparse.Namespace],
     )
     parser.add_argument("--failures", type=Path, help="write the misread rows to this CSV (ocr, e2e)")
     parser.add_argument("--models-dir", type=Path, help="models folder (default: the bundled models)")
-    parser.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
+    parser.add_argument("--device", choices=DEVICES, default="auto")
     parser.add_argument(
         "--reader-precision",
         choices=PRECISIONS,

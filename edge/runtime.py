@@ -20,6 +20,8 @@ from typing import Any, Literal, get_args
 log = logging.getLogger(__name__)
 
 Device = Literal["auto", "cpu", "cuda"]
+#: The device names for command-line choices.
+DEVICES: tuple[str, ...] = get_args(Device)
 #: Which copy of the reader runs: float (the reference) or its int8 copy for CPUs (`edge.ocr`).
 Precision = Literal["float", "int8"]
 #: The same names for command-line choices, so no flag spells them out again.
