@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageOps
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 log = logging.getLogger(__name__)
 
@@ -102,11 +102,21 @@ def decode(data: bytes, *, strict: bool = True, max_bytes: int | None = MAX_BYTE
         raise ImageError(f"image has too many pixels: {e}", 422) from e
     except MemoryError as e:
         raise ImageError("image too large to decode in memory", 422) from e
+    except UnidentifiedImageError as e:  # its own message names a BytesIO object, nothing a user can use
+        raise ImageError(_unidentified(kind), 422) from e
     except Exception as e:  # untrusted bytes: whatever the decoder raises means "undecodable"
         raise ImageError(f"cannot decode image: {type(e).__name__}: {e}", 422) from e
     if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.size == 0:
         raise ImageError("image has no pixels", 422)
     return Decoded(np.ascontiguousarray(rgb[:, :, ::-1]), "jpeg" if fmt == "mpo" else fmt)
+
+
+def _unidentified(kind: str | None) -> str:
+    """Why Pillow recognised no image: a JPEG/PNG signature with nothing decodable behind it, or no
+    image format it reads at all (lenient mode; strict mode refuses those as 415 before decoding)."""
+    if kind is not None:
+        return f"cannot decode image: it starts like a {kind.upper()} but holds no readable image"
+    return "cannot decode image: not an image format that can be read (JPEG, PNG, BMP, TIFF, WebP, ...)"
 
 
 def _upright(img: Image.Image) -> Image.Image:
