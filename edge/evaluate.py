@@ -67,6 +67,8 @@ def read_manifest(path: Path) -> Iterator[Row]:
             base = path.parent / name
             resolved = base if base.exists() else path.parent / "images" / name
             text = "".join((rec["plate_text"] or "").split())
+            if not text and kind == "crop":  # a real set's unlabelled row would silently lower exact
+                log.warning("%s:%d: %s has no plate_text: scored as a plate with no text", path, i, name)
             yield Row(i, resolved, name, text, box, kind)
 
 

@@ -1,10 +1,13 @@
-"""`plate-edge eval` helpers: the character-height table and edit distance (`edge.evaluate`)."""
+"""`plate-edge eval` helpers (`edge.evaluate`): the character-height table, edit distance, the manifest."""
 
 from __future__ import annotations
 
+import logging
+from pathlib import Path
+
 import pytest
 
-from edge.evaluate import edit_distance, size_bin, size_table
+from edge.evaluate import edit_distance, read_manifest, size_bin, size_table
 
 
 @pytest.mark.parametrize(
@@ -50,3 +53,23 @@ def test_size_table_has_a_row_per_bin_and_both_layouts() -> None:
 def test_edit_distance(a: str, b: str, d: int) -> None:
     assert edit_distance(a, b) == d
     assert edit_distance(b, a) == d
+
+
+@pytest.mark.parametrize(
+    ("row", "warned"),
+    [
+        ("a.png,12가3456,,,,,crop", False),
+        ("a.png,,,,,,crop", True),
+        ("a.png, ,,,,,crop", True),
+        ("a.png,,,,,,scene", False),  # a scene frame may hold no plate at all
+    ],
+)
+def test_an_unlabelled_crop_is_warned_about(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, row: str, warned: bool
+) -> None:
+    m = tmp_path / "m.csv"
+    m.write_text("file,plate_text,x1,y1,x2,y2,kind\n" + row + "\n", encoding="utf-8")
+    with caplog.at_level(logging.WARNING, logger="edge.evaluate"):
+        rows = list(read_manifest(m))
+    assert len(rows) == 1
+    assert any("m.csv:2: a.png has no plate_text" in r.getMessage() for r in caplog.records) == warned
