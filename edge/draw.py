@@ -48,7 +48,8 @@ def hangul_font_path(candidates: Sequence[Path] = FONT_CANDIDATES) -> Path | Non
     return None
 
 
-def _font(size: int, path: Path | None) -> Font:
+def load_font(size: int, path: Path | None) -> Font:
+    """A TrueType font at ``size`` px, or Pillow's built-in one when ``path`` is None or unloadable."""
     if path is not None:
         try:
             return ImageFont.truetype(str(path), size)
@@ -73,7 +74,7 @@ def draw_analysis(
     draw = ImageDraw.Draw(rgb)
     w, h = rgb.size
     unit = max(2, round(max(w, h) / 400))
-    font = _font(max(14, 8 * unit), font_path or hangul_font_path())
+    font = load_font(max(14, 8 * unit), font_path or hangul_font_path())
     for i, plate in enumerate(analysis.get("plates", [])):
         for area in plate.get("areas", []):
             draw.polygon(_points(area["box"]), outline=AREA_COLOUR, width=max(1, unit // 2))

@@ -120,9 +120,17 @@ def size_table(cells: dict[tuple[str, str], list[int]]) -> list[str]:
 
 
 def eval_ocr(
-    manifest: Path, failures: Path | None, models_dir: Path | None, device: str, precision: str = "float"
+    manifest: Path,
+    failures: Path | None,
+    models_dir: Path | None,
+    device: str,
+    precision: str = "float",
+    sheet: Path | None = None,
 ) -> int:
-    from edge.engine import Engine
+    """Read every crop of ``manifest`` and print the figures; ``failures``: the misread rows as CSV;
+    ``sheet``: a folder for contact sheets of the misreads (`edge.misread_sheet`), surest first."""
+    from edge.engine import Engine, PlateRead
+    from edge.misread_sheet import Misread, make_tile, write_pages
     from edge.runtime import DEFAULT_MODELS_DIR
 
     engine = Engine.load(models_dir or DEFAULT_MODELS_DIR, device, precision=precision)  # type: ignore[arg-type]
@@ -131,10 +139,14 @@ def eval_ocr(
     per_kind: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     per_size: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
     bad: list[list[str]] = []
+    tiles: list[Misread] = []
     t_total = 0.0
     for row in read_manifest(manifest):
         n += 1
         read, conf, two, err = "", 0.0, "", ""
+        image = None
+        plate: PlateRead | None = None
+        box = None
         size_key: tuple[str, str] | None = None  # (height bin, layout), once the locator found a plate
         height = ""
         try:
@@ -162,6 +174,8 @@ def eval_ocr(
             per_size[size_key][1] += ok
         if not ok:
             bad.append([row.name, row.text, read, f"{conf:.3f}", two, k, err, height])
+            if sheet is not None:
+                tiles.append(make_tile(n, row.name, row.text, read, conf, image, plate, err, box))
     if n == 0:
         print("manifest has no rows")
         return 2
@@ -178,6 +192,9 @@ def eval_ocr(
             w.writerow(["file", "truth", "read", "confidence", "two_line", "kind", "error", "char_height_px"])
             w.writerows(bad)
         print(f"failures: {len(bad)} rows in {failures}")
+    if sheet is not None:
+        pages = write_pages(tiles, sheet)
+        print(f"sheet: {len(tiles)} misreads, surest first, on {len(pages)} pages in {sheet}")
     print(f"exact={exact / n:.3f} cer={edits / chars:.3f} n={n}")
     return 0
 
@@ -203,6 +220,13 @@ def configure(parser: argparse.ArgumentParser) -> Callable[[argparse.Namespace],
         help="detect: score only candidates the reader and grammar confirm (always on for the text backend)",
     )
     parser.add_argument("--failures", type=Path, help="write the misread rows to this CSV (ocr, e2e)")
+    parser.add_argument(
+        "--sheet",
+        type=Path,
+        metavar="DIR",
+        help="ocr: write contact sheets of the misreads to this folder (misreads-NN.png, surest first): "
+        "each crop with the located plate and areas, the areas as the reader saw them, truth and read",
+    )
     parser.add_argument("--models-dir", type=Path, help="models folder (default: the bundled models)")
     parser.add_argument("--device", choices=DEVICES, default="auto")
     parser.add_argument(
@@ -222,7 +246,9 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         if args.task == "ocr":
-            return eval_ocr(args.manifest, args.failures, args.models_dir, args.device, args.reader_precision)
+            return eval_ocr(
+                args.manifest, args.failures, args.models_dir, args.device, args.reader_precision, args.sheet
+            )
         from edge import eval_scenes
         from edge.config_schema import RecognitionConfig
 

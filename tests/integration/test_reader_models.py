@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 
@@ -17,6 +18,7 @@ from edge.areas import READ_MARGIN, cut_areas, to_gray
 from edge.engine import Engine
 from edge.evaluate import read_manifest
 from edge.imageio import read_image
+from edge.misread_sheet import COLUMNS, ROWS, TILE_H, TILE_W
 from edge.plate import is_valid
 from edge.runtime import ModelError, Precision, load_manifest
 from tests.support.real_models import require_models
@@ -83,9 +85,10 @@ def test_a_blank_image_reads_nothing_grammatical(engine: Engine) -> None:
 
 
 def test_eval_cli_prints_the_contract_line_and_failures(tmp_path: Path) -> None:
-    failures = tmp_path / "fail.csv"
+    failures, sheet = tmp_path / "fail.csv", tmp_path / "sheet"
     out = subprocess.run(
-        [sys.executable, "-m", "edge", "eval", "--manifest", str(SAMPLES), "--failures", str(failures)],
+        [sys.executable, "-m", "edge", "eval", "--manifest", str(SAMPLES), "--failures", str(failures),
+         "--sheet", str(sheet)],
         capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip
     assert out.returncode == 0, out.stderr
@@ -97,6 +100,16 @@ def test_eval_cli_prints_the_contract_line_and_failures(tmp_path: Path) -> None:
     assert len(rows) == round((1 - float(m.group(1))) * 24)
     assert all(r["truth"] != r["read"] for r in rows)
     assert all(float(r["char_height_px"]) > 0 for r in rows)  # every sample was located
+    # the sheet: one tile per misread (its order and tiles: tests/unit/test_misread_sheet.py)
+    pages = sorted(sheet.glob("misreads-*.png"))
+    assert len(pages) == -(-len(rows) // (COLUMNS * ROWS)) >= 1
+    assert f"sheet: {len(rows)} misreads" in out.stdout
+    on_first = min(len(rows), COLUMNS * ROWS)
+    assert cv2.imread(str(pages[0])).shape == (
+        -(-on_first // COLUMNS) * (TILE_H + 6),
+        COLUMNS * (TILE_W + 6),
+        3,
+    )
     # the size table accounts for every crop, split by the layout the locator saw
     sizes = [line.split() for line in out.stdout.splitlines() if re.match(r"(<20|20-30|30-45|45\+) px", line)]
     assert len(sizes) == 4
