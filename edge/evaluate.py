@@ -130,6 +130,7 @@ def eval_ocr(
     """Read every crop of ``manifest`` and print the figures; ``failures``: the misread rows as CSV;
     ``sheet``: a folder for contact sheets of the misreads (`edge.misread_sheet`), surest first."""
     from edge.engine import Engine, PlateRead
+    from edge.misread_parts import breakdown
     from edge.misread_sheet import Misread, make_tile, write_pages
     from edge.runtime import DEFAULT_MODELS_DIR
 
@@ -139,6 +140,7 @@ def eval_ocr(
     per_kind: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     per_size: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
     bad: list[list[str]] = []
+    missed: list[tuple[str, str, float]] = []
     tiles: list[Misread] = []
     t_total = 0.0
     for row in read_manifest(manifest):
@@ -174,6 +176,7 @@ def eval_ocr(
             per_size[size_key][1] += ok
         if not ok:
             bad.append([row.name, row.text, read, f"{conf:.3f}", two, k, err, height])
+            missed.append((row.text, read, conf))
             if sheet is not None:
                 tiles.append(make_tile(n, row.name, row.text, read, conf, image, plate, err, box))
     if n == 0:
@@ -185,6 +188,7 @@ def eval_ocr(
     print("\n".join(size_table(per_size)))
     print(f"exact ignoring region prefix: {exact_nr / n:.3f}")
     print(f"mean engine time per crop: {1e3 * t_total / n:.1f} ms")
+    print("\n".join(breakdown(missed)))
     if failures is not None:
         failures.parent.mkdir(parents=True, exist_ok=True)
         with failures.open("w", newline="", encoding="utf-8") as f:

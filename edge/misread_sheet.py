@@ -30,6 +30,7 @@ from PIL import Image, ImageDraw
 from edge.areas import cut_areas, to_gray
 from edge.draw import AREA_COLOUR, PLATE_COLOUR, Font, hangul_font_path, load_font
 from edge.engine import PlateRead
+from edge.misread_parts import SURE
 
 TILE_W = 420
 CROP_H = 150
@@ -38,8 +39,6 @@ LABEL_H = 46
 TILE_H = CROP_H + AREA_H + LABEL_H + 12
 COLUMNS, ROWS = 3, 6
 PAGE_NAME = "misreads-{:02d}.png"
-#: A misread reported at this confidence or above is "sure": the kind a barrier acts on.
-SURE = 0.95
 
 
 @dataclass(frozen=True)

@@ -100,6 +100,10 @@ def test_eval_cli_prints_the_contract_line_and_failures(tmp_path: Path) -> None:
     assert len(rows) == round((1 - float(m.group(1))) * 24)
     assert all(r["truth"] != r["read"] for r in rows)
     assert all(float(r["char_height_px"]) > 0 for r in rows)  # every sample was located
+    # the breakdown accounts for every misread once
+    parts = next(line for line in out.stdout.splitlines() if line.startswith("misreads by part"))
+    assert parts.startswith(f"misreads by part ({len(rows)}): ")
+    assert sum(int(p.rsplit(" ", 1)[1]) for p in parts.split(": ", 1)[1].split(", ")) == len(rows)
     # the sheet: one tile per misread (its order and tiles: tests/unit/test_misread_sheet.py)
     pages = sorted(sheet.glob("misreads-*.png"))
     assert len(pages) == -(-len(rows) // (COLUMNS * ROWS)) >= 1
