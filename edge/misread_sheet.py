@@ -19,6 +19,7 @@ misreads do not sit in memory as pixels.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -66,7 +67,7 @@ def make_tile(
     could not be read), ``box`` the part of it that was read (a scene row's box; None: all of it),
     ``plate`` its read (None when the engine raised; ``error`` says why)."""
     tile = Image.new("RGB", (TILE_W, TILE_H), (236, 236, 236))
-    fonts = (load_font(17, font_path or hangul_font_path()), load_font(13, font_path or hangul_font_path()))
+    fonts = _fonts(font_path or hangul_font_path())
     if image is not None:
         x0, y0, x1, y1 = box or (0, 0, image.shape[1], image.shape[0])
         tile.paste(_crop_view(image[y0:y1, x0:x1], plate, (x0, y0)), (0, 0))
@@ -77,6 +78,12 @@ def make_tile(
     _label(ImageDraw.Draw(tile), name, truth, read, confidence, plate, error, fonts)
     buf = cv2.imencode(".png", np.asarray(tile)[:, :, ::-1])[1]
     return Misread(confidence, order, buf.tobytes())
+
+
+@functools.cache
+def _fonts(path: Path | None) -> tuple[Font, Font]:
+    """The label's two fonts, loaded once per run rather than once per tile."""
+    return load_font(17, path), load_font(13, path)
 
 
 def _crop_view(image: np.ndarray, plate: PlateRead | None, origin: tuple[int, int]) -> Image.Image:
