@@ -119,6 +119,19 @@ def size_table(cells: dict[tuple[str, str], list[int]]) -> list[str]:
     return lines
 
 
+def prepare_outputs(failures: Path | None, sheet: Path | None) -> str:
+    """Make the output folders before any crop is read, so a path that cannot be written fails at once
+    rather than after the whole set; the problem as a sentence, or "" when there is none."""
+    for folder, what in ((failures.parent if failures else None, "--failures"), (sheet, "--sheet")):
+        if folder is None:
+            continue
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            return f"{what}: cannot create folder {folder}: {e.strerror or e}"
+    return ""
+
+
 def eval_ocr(
     manifest: Path,
     failures: Path | None,
@@ -134,6 +147,10 @@ def eval_ocr(
     from edge.misread_sheet import Misread, make_tile, write_pages
     from edge.runtime import DEFAULT_MODELS_DIR
 
+    problem = prepare_outputs(failures, sheet)
+    if problem:
+        print(f"error: {problem}")
+        return 2
     engine = Engine.load(models_dir or DEFAULT_MODELS_DIR, device, precision=precision)  # type: ignore[arg-type]
     n = exact = exact_nr = 0
     edits = chars = 0
@@ -248,6 +265,9 @@ def configure(parser: argparse.ArgumentParser) -> Callable[[argparse.Namespace],
 def run(args: argparse.Namespace) -> int:
     from edge.runtime import ModelError
 
+    if args.sheet is not None and args.task != "ocr":
+        print("error: --sheet is for --task ocr (the crops read one by one)")
+        return 2
     try:
         if args.task == "ocr":
             return eval_ocr(

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import argparse
 import logging
 from pathlib import Path
 
 import pytest
 
-from edge.evaluate import edit_distance, read_manifest, size_bin, size_table
+from edge.evaluate import configure, edit_distance, prepare_outputs, read_manifest, size_bin, size_table
 
 
 @pytest.mark.parametrize(
@@ -73,3 +74,25 @@ def test_an_unlabelled_crop_is_warned_about(
         rows = list(read_manifest(m))
     assert len(rows) == 1
     assert any("m.csv:2: a.png has no plate_text" in r.getMessage() for r in caplog.records) == warned
+
+
+def test_output_folders_are_made_before_reading(tmp_path: Path) -> None:
+    assert prepare_outputs(tmp_path / "a" / "fail.csv", tmp_path / "b" / "sheet") == ""
+    assert (tmp_path / "a").is_dir() and (tmp_path / "b" / "sheet").is_dir()
+    (tmp_path / "file").write_text("x")
+    problem = prepare_outputs(None, tmp_path / "file" / "sheet")
+    assert problem.startswith(f"--sheet: cannot create folder {tmp_path / 'file' / 'sheet'}")
+    assert prepare_outputs(None, None) == ""
+
+
+@pytest.mark.parametrize("task", ["detect", "e2e"])
+def test_sheet_is_refused_outside_the_ocr_task(
+    tmp_path: Path, task: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    parser = argparse.ArgumentParser()
+    run = configure(parser)
+    args = parser.parse_args(
+        ["--manifest", str(tmp_path / "m.csv"), "--task", task, "--sheet", str(tmp_path)]
+    )
+    assert run(args) == 2
+    assert "--sheet is for --task ocr" in capsys.readouterr().out
