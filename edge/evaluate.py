@@ -18,6 +18,7 @@ from pathlib import Path
 
 from edge.areas import text_height
 from edge.imageio import ImageError, read_image
+from edge.misread_parts import breakdown, confusions
 from edge.plate import plate_kind, strip_region
 from edge.runtime import DEVICES, PRECISIONS
 
@@ -73,13 +74,8 @@ def read_manifest(path: Path) -> Iterator[Row]:
 
 
 def edit_distance(a: str, b: str) -> int:
-    prev = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        cur = [i]
-        for j, cb in enumerate(b, 1):
-            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
-        prev = cur
-    return prev[-1]
+    """Levenshtein distance: the number of character edits `misread_parts.confusions` aligns."""
+    return len(confusions(a, b))
 
 
 def expand_box(
@@ -143,7 +139,6 @@ def eval_ocr(
     """Read every crop of ``manifest`` and print the figures; ``failures``: the misread rows as CSV;
     ``sheet``: a folder for contact sheets of the misreads (`edge.misread_sheet`), surest first."""
     from edge.engine import Engine, PlateRead
-    from edge.misread_parts import breakdown
     from edge.misread_sheet import Misread, make_tile, write_pages
     from edge.runtime import DEFAULT_MODELS_DIR
 
@@ -206,8 +201,7 @@ def eval_ocr(
     print(f"exact ignoring region prefix: {exact_nr / n:.3f}")
     print(f"mean engine time per crop: {1e3 * t_total / n:.1f} ms")
     print("\n".join(breakdown(missed)))
-    if failures is not None:
-        failures.parent.mkdir(parents=True, exist_ok=True)
+    if failures is not None:  # its folder was made by prepare_outputs
         with failures.open("w", newline="", encoding="utf-8") as f:
             w = csv.writer(f)
             w.writerow(["file", "truth", "read", "confidence", "two_line", "kind", "error", "char_height_px"])

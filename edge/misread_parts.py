@@ -2,7 +2,7 @@
 `plate-edge eval` prints after its figures, so that a report on a set we never see (the private real
 set) already says where to look.
 
-Parts follow the plate grammar (`edge.plate.PLATE_RE`): region name, leading digits, class letter (the
+Parts follow the plate grammar (`edge.plate.plate_parts`): region name, leading digits, class letter (the
 Hangul), last four digits. A misread with more than one part wrong counts once, as "several parts"; a
 read that is no grammatical plate as "ungrammatical read"; an empty read as "nothing read"; a label that
 is itself no plate as "label not a plate". Wrong lengths are counted apart as well, whatever the part
@@ -19,23 +19,13 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 
-from edge.plate import PLATE_RE
+from edge.plate import plate_parts
 
 PARTS = ("region", "leading digits", "class letter", "last four digits")
 OTHER_KINDS = ("several parts", "ungrammatical read", "nothing read", "label not a plate")
 #: Reported confidence from which a misread is "sure": the kind a barrier acts on.
 SURE = 0.95
 GAP = "∅"
-
-
-def plate_parts(text: str) -> tuple[str, str, str, str] | None:
-    """(region, leading digits, class letter, last four digits) of a grammatical plate, else None."""
-    m = PLATE_RE.match(text)
-    if m is None:
-        return None
-    region = m.group("region") or ""
-    lead = m.group("rd") or m.group("d")
-    return region, lead, text[len(region) + len(lead)], text[-4:]
 
 
 def misread_part(truth: str, read: str) -> str:

@@ -60,16 +60,26 @@ def is_valid(text: str) -> bool:
     return PLATE_RE.match(text) is not None
 
 
+def plate_parts(text: str) -> tuple[str, str, str, str] | None:
+    """(region, leading digits, class letter, last four digits) of a grammatical plate, else None."""
+    m = PLATE_RE.match(text)
+    if m is None:
+        return None
+    region = m.group("region") or ""
+    lead = m.group("rd") or m.group("d")
+    return region, lead, text[len(region) + len(lead)], text[-4:]
+
+
 def plate_kind(text: str, colour: str | None = None) -> str:
     """Classify a plate by its Hangul (use) and, for EV, its colour.
 
     Colour wins only for EV (blue): yellow/green plates still say their use through the Hangul, and the
     Hangul is what the grammar checks. Returns one of `KINDS`.
     """
-    m = PLATE_RE.match(text)
-    if m is None:
+    parts = plate_parts(text)
+    if parts is None:
         return "unknown"
-    hangul = next(c for c in text[len(m.group("region") or "") :] if not c.isdigit())
+    hangul = parts[2]
     if hangul in HANGUL_SPECIAL:
         return "special"
     if colour == "blue":

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from edge.misread_parts import GAP, breakdown, confusions, misread_part, plate_parts
+from edge.misread_parts import GAP, breakdown, confusions, misread_part
+from edge.plate import plate_parts
 
 
 @pytest.mark.parametrize(
