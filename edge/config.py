@@ -110,6 +110,17 @@ def validate_files(config: Config) -> list[Problem]:
     return [Problem(_format_loc(loc), message) for loc, message in _file_checks(config)]
 
 
+def _list_file_problems(file: Path) -> list[str]:
+    """A list file that `run` would refuse (its encoding), read now so `check-config --strict` says so."""
+    from edge.lists import ListFileError, read_list_file  # the lists module needs no config at import
+
+    try:
+        read_list_file(file)
+    except ListFileError as e:
+        return [str(e)]
+    return []
+
+
 def _file_checks(config: Config) -> list[tuple[Loc, str]]:
     files: list[tuple[Loc, Path]] = []
     if config.mqtt.tls is not None:
@@ -133,6 +144,8 @@ def _file_checks(config: Config) -> list[tuple[Loc, str]]:
             problems.append((loc, f"file not found: {file}"))
         elif not os.access(file, os.R_OK):
             problems.append((loc, f"file not readable by this user: {file}"))
+        elif loc[0] == "lists":
+            problems += [(loc, problem) for problem in _list_file_problems(file)]
     if not config.recognition.models_dir.is_dir():
         problems.append(
             (("recognition", "models_dir"), f"directory not found: {config.recognition.models_dir}")

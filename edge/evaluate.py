@@ -11,6 +11,7 @@ import argparse
 import csv
 import logging
 import time
+import unicodedata
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ from pathlib import Path
 from edge.areas import text_height
 from edge.imageio import ImageError, read_image
 from edge.misread_parts import breakdown, confusions
-from edge.plate import plate_kind, strip_region
+from edge.plate import normalize_text, plate_kind, strip_region
 from edge.runtime import DEVICES, PRECISIONS
 
 log = logging.getLogger(__name__)
@@ -65,12 +66,22 @@ def read_manifest(path: Path) -> Iterator[Row]:
                 except ValueError as e:
                     raise ManifestError(f"{path}:{i}: bad box {coords}") from e
                 box = (min(x1, x2), min(y1, y2), max(x1, x2), max(y1, y2))
-            base = path.parent / name
-            resolved = base if base.exists() else path.parent / "images" / name
-            text = "".join((rec["plate_text"] or "").split())
+            resolved = _resolve(path.parent, name)
+            text = normalize_text(rec["plate_text"] or "")  # a label made on macOS is NFD
             if not text and kind == "crop":  # a real set's unlabelled row would silently lower exact
                 log.warning("%s:%d: %s has no plate_text: scored as a plate with no text", path, i, name)
             yield Row(i, resolved, name, text, box, kind)
+
+
+def _resolve(folder: Path, name: str) -> Path:
+    """``name`` in ``folder`` or its ``images/``, also under the other Unicode form of the name (a set
+    copied from macOS keeps decomposed Hangul file names that a CSV written elsewhere spells composed)."""
+    names = dict.fromkeys((name, unicodedata.normalize("NFC", name), unicodedata.normalize("NFD", name)))
+    for base in (folder, folder / "images"):
+        for n in names:
+            if (base / n).exists():
+                return base / n
+    return folder / "images" / name
 
 
 def edit_distance(a: str, b: str) -> int:

@@ -12,12 +12,13 @@ config's default is 0 (exact) and the docs say so.
 
 from __future__ import annotations
 
+import codecs
 import logging
 from dataclasses import dataclass
 from pathlib import Path
 
 from edge.events import NO_LIST_MATCH, ListMatch
-from edge.plate import strip_region
+from edge.plate import is_valid, normalize_text, strip_region
 
 log = logging.getLogger(__name__)
 
@@ -54,17 +55,40 @@ class ListFileError(ValueError):
     """A list file cannot be read; the message names the file and line."""
 
 
-def read_list_file(path: Path) -> tuple[str, ...]:
-    """Plates from a list file: UTF-8, one per line, spaces ignored, ``#`` starts a comment."""
+def _decode(path: Path, data: bytes) -> str:
+    """UTF-8 (a BOM from Excel or Notepad allowed) or UTF-16 with its BOM (Excel's "Unicode text").
+
+    Other encodings are refused, not guessed: a Korean Windows "ANSI" file (CP949) decodes as UTF-8
+    garbage or not at all, and a guessed encoding that is wrong would let no plate through.
+    """
+    utf16 = data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as e:
-        raise ListFileError(f"{path}: cannot read the plate list: {e}") from e
+        return data.decode("utf-16" if utf16 else "utf-8-sig")
+    except UnicodeDecodeError as e:
+        found = "broken UTF-16" if utf16 else "not UTF-8"
+        raise ListFileError(
+            f"{path}: cannot read the plate list: {found} (byte {e.start}); save it as UTF-8 "
+            "(Excel: 'CSV UTF-8'; Notepad: 'UTF-8')"
+        ) from e
+
+
+def read_list_file(path: Path) -> tuple[str, ...]:
+    """Plates from a list file: one per line, ``#`` starts a comment, each entry written as the reader
+    prints plates (`edge.plate.normalize_text`: spaces and group separators ignored, decomposed Hangul
+    and full-width digits folded). An entry that is no plate by the grammar is kept, since it can still
+    match within ``max_distance``, but logged with its line: it is nearly always a typo."""
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise ListFileError(f"{path}: cannot read the plate list: {e.strerror or e}") from e
     plates = []
-    for line in lines:
-        entry = line.split("#", 1)[0].replace(" ", "").strip()
-        if entry:
-            plates.append(entry)
+    for number, line in enumerate(_decode(path, data).splitlines(), start=1):
+        entry = normalize_text(line.split("#", 1)[0])
+        if not entry:
+            continue
+        if not is_valid(entry):
+            log.warning("%s:%d: %r is not a Korean plate; kept, but check it for a typo", path, number, entry)
+        plates.append(entry)
     return tuple(plates)
 
 

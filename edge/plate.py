@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import enum
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -91,6 +92,22 @@ def plate_kind(text: str, colour: str | None = None) -> str:
     if hangul in HANGUL_RENTAL:
         return "rental"
     return "private"
+
+
+#: Characters a person may type between a plate's groups that no plate prints.
+_SEPARATORS = str.maketrans("", "", "-_.·・•‐‑–—")
+
+
+def normalize_text(raw: str) -> str:
+    """A plate as a person typed it (a label, an allow-list entry) in the form the reader prints it.
+
+    NFKC, then no whitespace and no group separators (``12가-3456``, ``123·가·4567``). Text saved on
+    macOS may hold decomposed Hangul (가 as ᄀ + ᅡ), which never equals the reader's precomposed 가;
+    some input methods give full-width digits (１２가３４５６) or compatibility jamo. NFKC composes
+    and folds all of these and never changes a Hangul syllable or an ASCII digit, so clean text is
+    returned as it was.
+    """
+    return "".join(unicodedata.normalize("NFKC", raw).split()).translate(_SEPARATORS)
 
 
 def strip_region(text: str) -> str:

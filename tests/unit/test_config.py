@@ -372,6 +372,16 @@ def test_validate_files_passes_when_files_exist(tmp_path: Path) -> None:
     assert validate_files(config) == []
 
 
+def test_a_list_file_run_would_refuse_is_a_problem(tmp_path: Path) -> None:
+    """`check-config --strict` reads the list files as `run` will, so an installer hears of it first."""
+    (tmp_path / "allow.txt").write_bytes("12가3456\n".encode("cp949"))  # Korean Windows "ANSI"
+    (tmp_path / "deny.txt").write_text("56다7890\n", encoding="utf-8")
+    path = write(tmp_path, MINIMAL + "lists: {allow: {file: allow.txt}, deny: {file: deny.txt}}\n")
+    ((where, message),) = [(p.path, p.message) for p in validate_files(load_config(path))]
+    assert where == "lists.allow.file"
+    assert message.startswith(f"{tmp_path / 'allow.txt'}: cannot read the plate list: not UTF-8")
+
+
 def test_read_password(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / "secret").write_text("s3cret\n")
     from_file = load_config(write(tmp_path, MINIMAL + "  username: u\n  password_file: secret\n"))

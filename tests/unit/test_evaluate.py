@@ -4,11 +4,19 @@ from __future__ import annotations
 
 import argparse
 import logging
+import unicodedata
 from pathlib import Path
 
 import pytest
 
-from edge.evaluate import configure, edit_distance, prepare_outputs, read_manifest, size_bin, size_table
+from edge.evaluate import (
+    configure,
+    edit_distance,
+    prepare_outputs,
+    read_manifest,
+    size_bin,
+    size_table,
+)
 
 
 @pytest.mark.parametrize(
@@ -96,3 +104,16 @@ def test_sheet_is_refused_outside_the_ocr_task(
     )
     assert run(args) == 2
     assert "--sheet is for --task ocr" in capsys.readouterr().out
+
+
+def test_a_decomposed_label_and_file_name_score_like_composed_ones(tmp_path: Path) -> None:
+    """A set labelled on macOS: NFD Hangul in the CSV and in the file names on disk."""
+    composed = "서울12가3456"
+    (tmp_path / "images").mkdir()
+    (tmp_path / "images" / unicodedata.normalize("NFD", f"{composed}.png")).write_bytes(b"x")
+    m = tmp_path / "m.csv"
+    label = unicodedata.normalize("NFD", composed)
+    m.write_text(f"file,plate_text,x1,y1,x2,y2,kind\n{composed}.png,{label},,,,,crop\n", encoding="utf-8")
+    (row,) = read_manifest(m)
+    assert row.text == composed
+    assert row.path.exists()

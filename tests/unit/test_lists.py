@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import codecs
+import logging
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -66,8 +69,39 @@ def test_list_files_from_config(tmp_path: Path) -> None:
 
 def test_unreadable_list_file_names_the_file(tmp_path: Path) -> None:
     bad = tmp_path / "allow.txt"
-    bad.write_bytes(b"\xff\xfe\x00garbage")
-    with pytest.raises(ListFileError, match=r"allow\.txt"):
+    bad.write_bytes("12가3456\n".encode("cp949"))  # Korean Windows "ANSI": refused, never guessed
+    with pytest.raises(ListFileError, match=r"allow\.txt: cannot read the plate list: not UTF-8 .*as UTF-8"):
         read_list_file(bad)
     with pytest.raises(ListFileError, match=r"missing\.txt"):
         read_list_file(tmp_path / "missing.txt")
+
+
+@pytest.mark.parametrize(
+    ("data", "entries"),
+    [
+        ("12가3456\n34나5678\n".encode(), ("12가3456", "34나5678")),
+        (codecs.BOM_UTF8 + "12가3456\n".encode(), ("12가3456",)),  # Excel's "CSV UTF-8", Notepad
+        ("12가3456\r\n34나5678\r\n".encode("utf-16"), ("12가3456", "34나5678")),  # Excel's "Unicode text"
+        (unicodedata.normalize("NFD", "서울12가3456\n").encode(), ("서울12가3456",)),  # saved on macOS
+        ("１２가３４５６\n12가-3456\n\t123·가·4567 # van\n".encode(), ("12가3456", "12가3456", "123가4567")),
+    ],
+    ids=["utf-8", "utf-8 with BOM", "utf-16", "decomposed Hangul", "typed by hand"],
+)
+def test_list_entries_are_read_as_the_reader_prints_plates(
+    tmp_path: Path, data: bytes, entries: tuple[str, ...]
+) -> None:
+    path = tmp_path / "allow.txt"
+    path.write_bytes(data)
+    assert read_list_file(path) == entries
+    assert PlateList("allow", entries, 0).match(entries[0]) == (entries[0], 0.0)
+
+
+def test_an_entry_that_is_no_plate_is_kept_and_named(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "allow.txt"
+    path.write_text("# staff\n12가3456\n12가345\n", encoding="utf-8")
+    with caplog.at_level(logging.WARNING, logger="edge.lists"):
+        assert read_list_file(path) == ("12가3456", "12가345")
+    messages = [r.getMessage() for r in caplog.records]
+    assert len(messages) == 1 and "allow.txt:3: '12가345' is not a Korean plate" in messages[0]

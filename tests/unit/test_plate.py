@@ -7,6 +7,7 @@ out by hand.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -32,6 +33,7 @@ from edge.plate import (
     is_valid,
     join_lines,
     line_is_valid,
+    normalize_text,
     plate_kind,
     split_two_line,
     strip_region,
@@ -562,3 +564,21 @@ def test_join_lines_top_first() -> None:
     assert join_lines([top, bottom]) == "서울12가3456"
     assert is_valid(join_lines([top, bottom]))
     assert join_lines([]) == ""
+
+
+@pytest.mark.parametrize(
+    ("raw", "text"),
+    [
+        ("12가3456", "12가3456"),
+        ("서울12가3456", "서울12가3456"),
+        ("서울 12 가 3456", "서울12가3456"),
+        (unicodedata.normalize("NFD", "서울12가3456"), "서울12가3456"),  # saved on macOS
+        ("１２가３４５６", "12가3456"),  # full-width digits from an input method
+        ("ㄱㅏ", "가"),  # compatibility jamo compose
+        ("12가-3456", "12가3456"),
+        ("123·가·4567", "123가4567"),
+        ("", ""),
+    ],
+)
+def test_labels_are_normalised_as_the_reader_prints(raw: str, text: str) -> None:
+    assert normalize_text(raw) == text
