@@ -3,8 +3,9 @@
 A plate is described by its quadrilateral (clockwise from top-left, image pixels) and its layout (one or
 two lines). Areas are fixed fractions of the plate's own coordinate frame, so a perspective-correct
 homography maps them into the image: the reader always sees a line the same way, whatever the camera
-angle. The synthesizer cuts its training crops with these same functions; any change here means
-retraining the reader.
+angle. The synthesizer cuts its training crops with these same functions; any change here must be
+measured with the shipped reader on the seeded sets, and usually means retraining it (the pyramid of
+`warp_area` was measured and needed none: README, Models).
 
 The two-line split overlaps (top to 0.42, bottom from 0.36): a slightly wrong plate quad then clips no
 character, and the reader is trained to ignore the slivers of the other line at the edge.
@@ -88,17 +89,55 @@ def to_gray(image: np.ndarray) -> np.ndarray:
     return image
 
 
+#: An area more than this many times larger than the reader's input (in both directions) is first
+#: halved through an image pyramid until it is not; below it the bilinear warp alone is used.
+ANTIALIAS_ABOVE = 2.0
+
+
 def warp_area(gray: np.ndarray, quad: Quad) -> np.ndarray:
     """Rectify one area to the reader's input size.
 
-    INTER_AREA would be better for strong down-scaling, but warpPerspective only offers linear/cubic;
-    a plate line is rarely much wider than a few hundred px at gate distances, so linear is enough.
+    warpPerspective samples bilinearly: scaling down by k it reads about one source pixel in k and
+    averages nothing, so on a large, noisy crop (a 4K camera at night, a phone photo of a plate) the
+    strokes break up into aliased noise. An area more than `ANTIALIAS_ABOVE` times the input is
+    therefore first halved with `cv2.pyrDown` (a 5-tap Gaussian, then every other pixel) as often as
+    that takes, and only then rectified. A pyramid rather than INTER_AREA: its samples stay centred on
+    the source grid whatever the factor, so nothing shifts by part of a pixel. Cost: a few pyramid
+    levels of the area's bounding box. At gate distances an area is at most a few times the input,
+    and the output is exactly what it was.
     """
+    q = np.asarray(quad, dtype=np.float32)
+    shrink = min(
+        max(float(np.linalg.norm(q[1] - q[0])), float(np.linalg.norm(q[2] - q[3]))) / READER_W,
+        max(float(np.linalg.norm(q[3] - q[0])), float(np.linalg.norm(q[2] - q[1]))) / READER_H,
+    )
+    levels = 0
+    while shrink / 2**levels > ANTIALIAS_ABOVE:
+        levels += 1
+    if levels:
+        gray, q = _pyramid_around(gray, q, levels)
     dst = np.array([[0, 0], [READER_W, 0], [READER_W, READER_H], [0, READER_H]], dtype=np.float32)
-    m = cv2.getPerspectiveTransform(np.asarray(quad, dtype=np.float32), dst)
+    m = cv2.getPerspectiveTransform(q, dst)
     return cv2.warpPerspective(
         gray, m, (READER_W, READER_H), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
     )
+
+
+def _pyramid_around(gray: np.ndarray, quad: np.ndarray, levels: int) -> tuple[np.ndarray, np.ndarray]:
+    """The part of ``gray`` around ``quad`` halved ``levels`` times, and the quad in it (pyrDown's pixel
+    i is centred on its input's pixel 2i). The box is clipped to the image, so the warp's replicated
+    border is still the image's own edge."""
+    h, w = gray.shape[:2]
+    pad = 3 * 2**levels  # the kernels' reach, and a pixel or two for the bilinear warp
+    x0, y0 = (max(0, int(np.floor(v - pad))) for v in quad.min(axis=0))
+    x1, y1 = min(w, int(np.ceil(quad[:, 0].max() + pad))), min(h, int(np.ceil(quad[:, 1].max() + pad)))
+    if x1 - x0 < 2**levels or y1 - y0 < 2**levels:  # the quad lies (nearly) outside the image
+        return gray, quad
+    small = gray[y0:y1, x0:x1]
+    for _ in range(levels):
+        small = cv2.pyrDown(small)
+    moved = (quad - np.array([x0, y0], dtype=np.float32)) / 2**levels
+    return small, moved.astype(np.float32)
 
 
 def cut_areas(image: np.ndarray, plate_quad: Quad, two_line: bool) -> list[AreaCut]:

@@ -189,6 +189,59 @@ def test_warp_area_undoes_a_perspective_view() -> None:
     assert diff.mean() < 8  # only the block edges are resampled
 
 
+def _bilinear_only(gray: np.ndarray, quad: np.ndarray) -> np.ndarray:
+    dst = corners(0, 0, READER_W, READER_H)
+    m = cv2.getPerspectiveTransform(np.asarray(quad, np.float32), dst)
+    return cv2.warpPerspective(
+        gray, m, (READER_W, READER_H), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+    )
+
+
+@pytest.mark.parametrize("scale", [1.0, 1.5, 1.99])
+def test_an_area_up_to_twice_the_input_is_warped_bilinearly(scale: float) -> None:
+    gray = np.random.default_rng(3).integers(0, 256, (200, 400), dtype=np.uint8)
+    quad = np.array(
+        [[10, 12], [10 + 128 * scale, 18], [8 + 128 * scale, 12 + 32 * scale], [12, 10 + 32 * scale]]
+    )
+    assert np.array_equal(warp_area(gray, quad), _bilinear_only(gray, quad))
+
+
+@pytest.mark.parametrize("scale", [3, 6, 12])
+def test_a_large_noisy_area_is_averaged_not_sampled(scale: int) -> None:
+    """Sensor noise on a large crop: averaged down to the reader's size it fades (the mean of about
+    ``scale`` squared pixels); sampled one pixel in ``scale``, it would reach the reader at full strength."""
+    h, w = 32 * scale + 20, 128 * scale + 20
+    noise = np.random.default_rng(5).integers(0, 256, (h, w)).astype(np.uint8)  # std about 74
+    quad = corners(10, 10, 10 + 128 * scale, 10 + 32 * scale)
+    out = warp_area(noise, quad).astype(float)
+    assert abs(out.mean() - 127.5) < 3
+    assert out.std() < 74 / scale * 1.2
+    assert _bilinear_only(noise, quad).std() > 60  # the same view without averaging
+
+
+@pytest.mark.parametrize("scale", [3, 8])
+def test_a_large_area_shows_what_a_small_one_shows(scale: int) -> None:
+    """A blocky pattern drawn ``scale`` times larger and seen through warp_area is the pattern at the
+    reader's size. The quad puts each reader pixel's sample point at the centre of the ``scale`` x
+    ``scale`` source pixels that draw it."""
+    pattern = cv2.resize(
+        np.random.default_rng(4).integers(0, 256, (READER_H // 8, READER_W // 8)).astype(np.uint8),
+        (READER_W, READER_H),
+        interpolation=cv2.INTER_NEAREST,
+    )
+    big = cv2.resize(pattern, (READER_W * scale, READER_H * scale), interpolation=cv2.INTER_NEAREST)
+    image = cv2.copyMakeBorder(big, 30, 30, 40, 40, cv2.BORDER_REPLICATE)
+    c = (scale - 1) / 2
+    out = warp_area(image, corners(40 + c, 30 + c, 40 + c + READER_W * scale, 30 + c + READER_H * scale))
+    diff = np.abs(out.astype(int) - pattern.astype(int))
+    # The low-pass softens each block edge over the reader pixel on either side of it; elsewhere every
+    # pixel is its block's value.
+    rows, cols = np.indices(diff.shape)
+    near_edge = np.isin(rows % 8, (0, 7)) | np.isin(cols % 8, (0, 7))
+    assert diff[~near_edge].max() <= 1
+    assert diff.mean() < 8
+
+
 def test_warp_area_replicates_the_border() -> None:
     gray = np.full((50, 80), 100, np.uint8)
     out = warp_area(gray, corners(-40, -10, 120, 60))
@@ -220,7 +273,7 @@ def test_the_reader_sees_the_plate_ends_inside_its_input() -> None:
 
 def test_cut_areas_two_lines_show_each_line_and_the_overlap() -> None:
     """Plate rows: top band (v < 0.36) 60, the overlap band (0.36 <= v < 0.42) 130, below 220."""
-    x0, y0, w, h = 20, 20, 256, 200
+    x0, y0, w, h = 20, 20, 230, 200  # areas under twice the reader's width: sampled, not low-passed
     gray = np.zeros((260, 300), np.uint8)
     gray[y0 : y0 + 72] = 60
     gray[y0 + 72 : y0 + 84] = 130
