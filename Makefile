@@ -100,6 +100,11 @@ LOCATOR_TUNE_MINUTES ?= 35
 LOCATOR_TUNE_PLATES ?= 40000
 LOCATOR_LOOSE_PLATES ?= 16000
 LOCATOR_LOOSE_MINUTES ?= 30
+# stage 4 (locator v4): plates turned by up to 30 degrees, from v3's ONNX with its batch norms frozen
+LOCATOR_ROLL_SEED ?= 6
+LOCATOR_ROLL_PLATES ?= 24000
+LOCATOR_ROLL_LOOSE ?= 8000
+LOCATOR_ROLL_MINUTES ?= 25
 TESTSET_SEED ?= 9001
 TESTSET_PLATES ?= 4500
 CALIBSET_SEED ?= 9101
@@ -163,7 +168,8 @@ DETECTOR_CMD = $(PY) -m models.training.train_detector --frames $(DETECTOR_FRAME
 # then the same data plus loose crops (plates filmed with half the car around them) from a lower peak
 LOCATOR_CMD = $(PY) -m models.training.train_locator --plates $(LOCATOR_PLATES) --minutes $(LOCATOR_MINUTES) --out models/locator.onnx --seed $(LOCATOR_SEED) \
 	&& $(PY) -m models.training.train_locator --plates $(LOCATOR_TUNE_PLATES) --minutes $(LOCATOR_TUNE_MINUTES) --out models/locator.onnx --seed $(LOCATOR_TUNE_SEED) --init models/locator.pt --lr 1e-3 --threads 2 --workers 2 \
-	&& $(PY) -m models.training.train_locator --plates $(LOCATOR_TUNE_PLATES) --loose $(LOCATOR_LOOSE_PLATES) --minutes $(LOCATOR_LOOSE_MINUTES) --out models/locator.onnx --seed $(LOCATOR_TUNE_SEED) --init models/locator.pt --lr 5e-4 --threads 2 --workers 2
+	&& $(PY) -m models.training.train_locator --plates $(LOCATOR_TUNE_PLATES) --loose $(LOCATOR_LOOSE_PLATES) --minutes $(LOCATOR_LOOSE_MINUTES) --out models/locator.onnx --seed $(LOCATOR_TUNE_SEED) --init models/locator.pt --lr 5e-4 --threads 2 --workers 2 \
+	&& $(PY) -m models.training.train_locator --plates $(LOCATOR_ROLL_PLATES) --loose $(LOCATOR_ROLL_LOOSE) --roll 30 --minutes $(LOCATOR_ROLL_MINUTES) --out models/locator.onnx --seed $(LOCATOR_ROLL_SEED) --init models/locator.onnx --lr 5e-4 --threads 2 --workers 2
 
 .PHONY: demo demo-images models reader-data reader-tune-data reader-tune2-data reader-tune6-data reader-cam-data reader-swa-data reader-varied-data reader-built-data reader-letters-data reader-hieut-data reader-digits-data reader-pt reader-int8 testset testset-loose testset-unseen testset-built calibset reader locator detector scenes eval-scenes eval-synthetic contact-sheet
 
@@ -281,7 +287,7 @@ reader-int8: venv
 
 locator: venv
 	$(LOCATOR_CMD)
-	$(PY) -m models.training.manifest locator models/locator.onnx --seed $(LOCATOR_TUNE_SEED) --command "$(subst $(PY) ,python ,$(LOCATOR_CMD))"
+	$(PY) -m models.training.manifest locator models/locator.onnx --seed $(LOCATOR_ROLL_SEED) --command "$(subst $(PY) ,python ,$(LOCATOR_CMD))"
 
 ## detector: the own plate detector on synthetic gate scenes (cached in build/detector-data); records its
 ##           manifest entry (sha256, command, seed, validation recall/precision) itself

@@ -23,7 +23,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from edge.locator import LOC_H, LOC_W, REFINE_PAD
+from edge.locator import LOC_H, LOC_W, REFINE_PAD, order_quad
 from models.training.capture import LOOSE_WINDOW
 from models.training.dataset import film
 
@@ -67,31 +67,51 @@ def refine_variant(
     return _window(image, quad, lo, hi, np.tile(np.array(REFINE_PAD) * (hi - lo), 2))
 
 
+def rotate_view(image: np.ndarray, quad: np.ndarray, degrees: float) -> tuple[np.ndarray, np.ndarray]:
+    """The filmed window turned by ``degrees`` (counter-clockwise, as cv2 counts), on a canvas grown to
+    hold all of it, the new corners filled by reflection; and the plate's corners turned with it.
+
+    Gate cameras film plates nearly level (`capture.ROLL_SIGMA_DEG`), but a crop may show one turned
+    much further: a car on a garage ramp, a camera mounted askew, a phone photo. The locator regresses
+    corners and has to have seen such plates; the reader never does, it reads areas the quad rectifies.
+    """
+    h, w = image.shape[:2]
+    m = cv2.getRotationMatrix2D((w / 2, h / 2), degrees, 1.0)
+    c, s = abs(m[0, 0]), abs(m[0, 1])
+    nw, nh = int(np.ceil(h * s + w * c)), int(np.ceil(h * c + w * s))
+    m[0, 2] += nw / 2 - w / 2
+    m[1, 2] += nh / 2 - h / 2
+    turned = cv2.warpAffine(image, m, (nw, nh), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101)
+    return turned, order_quad(quad @ m[:, :2].T + m[:, 2])
+
+
 Crops = tuple[np.ndarray, np.ndarray, np.ndarray]  # images, corners, two-line flags
 
 
-def _chunk(args: tuple[int, int]) -> Crops:
+#: Share of plates turned by `rotate_view` when training with ``--roll``.
+ROLL_SHARE = 0.6
+
+
+def _chunk(args: tuple[int, int, float]) -> Crops:
     """Two crops per filmed plate: one as a detector or a person cuts it, one as the second pass does."""
     return _crops(args, loose=False)
 
 
-def _loose_chunk(args: tuple[int, int]) -> Crops:
+def _loose_chunk(args: tuple[int, int, float]) -> Crops:
     """Two crops per plate filmed with `LOOSE_WINDOW`: the whole loose window (a first look) and the
     crop a later look makes around it."""
     return _crops(args, loose=True)
 
 
-def _crops(args: tuple[int, int], loose: bool) -> Crops:
-    seed, n = args
+def _crops(args: tuple[int, int, float], loose: bool) -> Crops:
+    seed, n, roll = args
     rng = np.random.default_rng(seed)
     xs, ys, two = [], [], []
     for _ in range(n):
-        if loose:
-            spec, image, quad, _ = film(rng, window=LOOSE_WINDOW)
-            first = (image, quad)
-        else:
-            spec, image, quad, _ = film(rng)
-            first = crop_variant(image, quad, rng)
+        spec, image, quad, _ = film(rng, window=LOOSE_WINDOW) if loose else film(rng)
+        if roll > 0 and rng.random() < ROLL_SHARE:  # no draw without --roll: old caches stay valid
+            image, quad = rotate_view(image, quad, float(rng.uniform(-roll, roll)))
+        first = (image, quad) if loose else crop_variant(image, quad, rng)
         for crop, q in (first, refine_variant(image, quad, rng)):
             ch, cw = crop.shape[:2]
             xs.append(cv2.resize(crop, (LOC_W, LOC_H), interpolation=cv2.INTER_AREA))
@@ -101,13 +121,18 @@ def _crops(args: tuple[int, int], loose: bool) -> Crops:
 
 
 def _data(
-    cache: Path, seed: int, plates: int, workers: int, chunk: Callable[[tuple[int, int]], Crops]
+    cache: Path,
+    seed: int,
+    plates: int,
+    workers: int,
+    chunk: Callable[[tuple[int, int, float]], Crops],
+    roll: float = 0.0,
 ) -> Crops:
     """The crops of ``plates`` plates made by ``chunk`` from ``seed``, cached in ``cache``."""
     if cache.exists():
         with np.load(cache) as z:
             return z["x"], z["y"], z["two"]
-    chunks = [(seed * 100_000 + i, 2000) for i in range(max(1, plates // 2000))]
+    chunks = [(seed * 100_000 + i, 2000, roll) for i in range(max(1, plates // 2000))]
     with mp.Pool(workers) as pool:
         parts = pool.map(chunk, chunks)
     xs = np.concatenate([p[0] for p in parts])
@@ -158,6 +183,42 @@ class Export(nn.Module):
         return torch.cat([out[:, :8], torch.sigmoid(out[:, 8:])], dim=1)
 
 
+def locator_from_onnx(path: Path) -> Locator:
+    """The network of an exported locator, to continue training it on a clone that has no ``.pt``.
+
+    The export folded each batch norm into its convolution; here the convolution takes the folded
+    weights and the batch norm becomes an identity with the folded bias as its shift (running mean 0,
+    variance 1). Train it with `freeze_batch_norm`: batch statistics would undo the folding.
+    """
+    import onnx
+    from onnx import numpy_helper
+
+    weights = {t.name: numpy_helper.to_array(t) for t in onnx.load(str(path)).graph.initializer}
+    convs = [v for k, v in weights.items() if k.startswith("onnx::Conv")]
+    model = Locator()
+    blocks = [m for m in model.features if isinstance(m, nn.Conv2d | nn.BatchNorm2d)]
+    with torch.no_grad():
+        for conv, bn, w, b in zip(blocks[::2], blocks[1::2], convs[::2], convs[1::2], strict=True):
+            assert isinstance(conv, nn.Conv2d) and isinstance(bn, nn.BatchNorm2d)
+            conv.weight.copy_(torch.from_numpy(w.copy()))
+            bn.weight.fill_(1.0)
+            bn.bias.copy_(torch.from_numpy(b.copy()))
+            bn.running_mean.zero_()
+            bn.running_var.fill_(1.0 - bn.eps)
+        for name, lin in (("m.head.1", model.head[1]), ("m.head.3", model.head[3])):
+            assert isinstance(lin, nn.Linear)
+            lin.weight.copy_(torch.from_numpy(weights[f"{name}.weight"].copy()))
+            lin.bias.copy_(torch.from_numpy(weights[f"{name}.bias"].copy()))
+    return model
+
+
+def freeze_batch_norm(model: nn.Module) -> None:
+    """Batch norms keep their running statistics in training (their scale and shift still learn)."""
+    for m in model.modules():
+        if isinstance(m, nn.BatchNorm2d):
+            m.eval()
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m models.training.train_locator")
     ap.add_argument("--plates", type=int, default=60_000)
@@ -167,19 +228,35 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--workers", type=int, default=1)
     ap.add_argument("--cache", type=Path, default=Path("build"), help="folder for the generated crops")
-    ap.add_argument("--init", type=Path, help="start from these weights (.pt)")
+    ap.add_argument(
+        "--init", type=Path, help="start from these weights: a .pt, or an exported .onnx (batch norms frozen)"
+    )
+    ap.add_argument(
+        "--roll",
+        type=float,
+        default=0.0,
+        help="turn 60%% of the plates by up to this many degrees (rotate_view)",
+    )
     ap.add_argument("--lr", type=float, default=2e-3, help="peak learning rate (lower when continuing)")
     ap.add_argument("--loose", type=int, default=0, help="plates filmed with LOOSE_WINDOW, added")
     a = ap.parse_args(argv)
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
     # v2: two crops a plate; each cache is a pure function of (seed, plates): reused when present
-    xs, ys, twos = _data(a.cache / f"locator-v2-{a.seed}-{a.plates}.npz", a.seed, a.plates, a.workers, _chunk)
+    turned = f"-roll{a.roll:g}" if a.roll else ""
+    xs, ys, twos = _data(
+        a.cache / f"locator-v2-{a.seed}-{a.plates}{turned}.npz", a.seed, a.plates, a.workers, _chunk, a.roll
+    )
     nval = 1000
     val_loose = slice(len(xs), len(xs) + nval)
     if a.loose:
         lx, ly, lt = _data(
-            a.cache / f"locator-loose-{a.seed}-{a.loose}.npz", a.seed + 50, a.loose, a.workers, _loose_chunk
+            a.cache / f"locator-loose-{a.seed}-{a.loose}{turned}.npz",
+            a.seed + 50,
+            a.loose,
+            a.workers,
+            _loose_chunk,
+            a.roll,
         )
         xs, ys, twos = np.concatenate([xs, lx]), np.concatenate([ys, ly]), np.concatenate([twos, lt])
     x = torch.from_numpy(xs).permute(0, 3, 1, 2).contiguous()
@@ -189,8 +266,13 @@ def main(argv: list[str] | None = None) -> int:
     # everything but the two validation slices (the first nval plain crops, the first nval loose ones)
     train_idx = np.concatenate([np.arange(nval, len(xs)), np.arange(val_loose.stop, len(x))])
     model = Locator()
-    if a.init is not None:  # continue from an earlier run's weights (same data, more steps)
+    frozen = a.init is not None and a.init.suffix == ".onnx"
+    if frozen:  # continue from a shipped locator (a fresh clone has only its ONNX)
+        model = locator_from_onnx(a.init)
+    elif a.init is not None:  # continue from an earlier run's weights (same data, more steps)
         model.load_state_dict(torch.load(a.init))
+    if frozen:
+        freeze_batch_norm(model)
     opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=1e-4)
     budget, t0, step = a.minutes * 60, time.time(), 0
     rng = np.random.default_rng(a.seed)
@@ -212,6 +294,8 @@ def main(argv: list[str] | None = None) -> int:
             o, err = _validate(model, x, y, slice(0, nval))
             loose = f" val_loose_corner_err={_validate(model, x, y, val_loose)[1]:.4f}" if a.loose else ""
             model.train()
+            if frozen:
+                freeze_batch_norm(model)
             acc = ((o[:, 8] > 0).float() == two[:nval]).float().mean().item()
             print(
                 f"step {step} t={el:.0f}s loss={loss.item():.4f} lr={lr:.1e} val_corner_err={err:.4f} "
