@@ -103,8 +103,8 @@ def warp_area(gray: np.ndarray, quad: Quad) -> np.ndarray:
     therefore first halved with `cv2.pyrDown` (a 5-tap Gaussian, then every other pixel) as often as
     that takes, and only then rectified. A pyramid rather than INTER_AREA: its samples stay centred on
     the source grid whatever the factor, so nothing shifts by part of a pixel. Cost: a few pyramid
-    levels of the area's bounding box. At gate distances an area is at most a few times the input,
-    and the output is exactly what it was.
+    levels of the area's bounding box. An area up to twice the input, as most are at gate distances,
+    is warped exactly as before.
     """
     q = np.asarray(quad, dtype=np.float32)
     shrink = min(

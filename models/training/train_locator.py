@@ -194,7 +194,11 @@ def locator_from_onnx(path: Path) -> Locator:
     from onnx import numpy_helper
 
     weights = {t.name: numpy_helper.to_array(t) for t in onnx.load(str(path)).graph.initializer}
-    convs = [v for k, v in weights.items() if k.startswith("onnx::Conv")]
+    # the folded convolutions' weights and biases, in the order the export numbered them
+    conv_names = sorted(
+        (k for k in weights if k.startswith("onnx::Conv_")), key=lambda k: int(k.rsplit("_", 1)[1])
+    )
+    convs = [weights[k] for k in conv_names]
     model = Locator()
     blocks = [m for m in model.features if isinstance(m, nn.Conv2d | nn.BatchNorm2d)]
     with torch.no_grad():
