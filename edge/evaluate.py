@@ -162,8 +162,7 @@ def eval_ocr(
     edits = chars = 0
     per_kind: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     per_size: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
-    bad: list[list[str]] = []
-    missed: list[tuple[str, str, float]] = []
+    bad: list[tuple[str, str, str, float, str, str, str, str]] = []  # failure rows, confidence as read
     tiles: list[Misread] = []
     t_total = 0.0
     for row in read_manifest(manifest):
@@ -198,8 +197,7 @@ def eval_ocr(
             per_size[size_key][0] += 1
             per_size[size_key][1] += ok
         if not ok:
-            bad.append([row.name, row.text, read, f"{conf:.3f}", two, k, err, height])
-            missed.append((row.text, read, conf))
+            bad.append((row.name, row.text, read, conf, two, k, err, height))
             if sheet is not None:
                 tiles.append(make_tile(n, row.name, row.text, read, conf, image, plate, err, box))
     if n == 0:
@@ -211,12 +209,12 @@ def eval_ocr(
     print("\n".join(size_table(per_size)))
     print(f"exact ignoring region prefix: {exact_nr / n:.3f}")
     print(f"mean engine time per crop: {1e3 * t_total / n:.1f} ms")
-    print("\n".join(breakdown(missed)))
+    print("\n".join(breakdown([(truth, read, conf) for _name, truth, read, conf, *_rest in bad])))
     if failures is not None:  # its folder was made by prepare_outputs
         with failures.open("w", newline="", encoding="utf-8") as f:
             w = csv.writer(f)
             w.writerow(["file", "truth", "read", "confidence", "two_line", "kind", "error", "char_height_px"])
-            w.writerows(bad)
+            w.writerows([*r[:3], f"{r[3]:.3f}", *r[4:]] for r in bad)
         print(f"failures: {len(bad)} rows in {failures}")
     if sheet is not None:
         pages = write_pages(tiles, sheet)
