@@ -111,11 +111,12 @@ def validate_files(config: Config) -> list[Problem]:
 
 
 def _list_file_problems(file: Path) -> list[str]:
-    """A list file that `run` would refuse (its encoding), read now so `check-config --strict` says so."""
-    from edge.lists import ListFileError, read_list_file  # the lists module needs no config at import
+    """A list file that `run` would refuse (its encoding), decoded now so `check-config --strict` says so.
+    Its entries are parsed (and typos logged) once, when `run` loads the lists."""
+    from edge.lists import ListFileError, list_file_text  # the lists module needs no config at import
 
     try:
-        read_list_file(file)
+        list_file_text(file)
     except ListFileError as e:
         return [str(e)]
     return []

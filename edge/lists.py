@@ -55,12 +55,17 @@ class ListFileError(ValueError):
     """A list file cannot be read; the message names the file and line."""
 
 
-def _decode(path: Path, data: bytes) -> str:
-    """UTF-8 (a BOM from Excel or Notepad allowed) or UTF-16 with its BOM (Excel's "Unicode text").
+def list_file_text(path: Path) -> str:
+    """The text of a list file: UTF-8 (a BOM from Excel or Notepad allowed) or UTF-16 with its BOM
+    (Excel's "Unicode text"). `check-config --strict` calls this alone: it is all `run` can refuse.
 
     Other encodings are refused, not guessed: a Korean Windows "ANSI" file (CP949) decodes as UTF-8
     garbage or not at all, and a guessed encoding that is wrong would let no plate through.
     """
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise ListFileError(f"{path}: cannot read the plate list: {e.strerror or e}") from e
     utf16 = data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
     try:
         return data.decode("utf-16" if utf16 else "utf-8-sig")
@@ -77,12 +82,8 @@ def read_list_file(path: Path) -> tuple[str, ...]:
     prints plates (`edge.plate.normalize_text`: spaces and group separators ignored, decomposed Hangul
     and full-width digits folded). An entry that is no plate by the grammar is kept, since it can still
     match within ``max_distance``, but logged with its line: it is nearly always a typo."""
-    try:
-        data = path.read_bytes()
-    except OSError as e:
-        raise ListFileError(f"{path}: cannot read the plate list: {e.strerror or e}") from e
     plates = []
-    for number, line in enumerate(_decode(path, data).splitlines(), start=1):
+    for number, line in enumerate(list_file_text(path).splitlines(), start=1):
         entry = normalize_text(line.split("#", 1)[0])
         if not entry:
             continue

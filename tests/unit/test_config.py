@@ -1,5 +1,6 @@
 """Config schema and loader: good configs load with defaults; bad ones name every problem and its line."""
 
+import logging
 import typing
 from collections.abc import Callable
 from pathlib import Path
@@ -380,6 +381,23 @@ def test_a_list_file_run_would_refuse_is_a_problem(tmp_path: Path) -> None:
     ((where, message),) = [(p.path, p.message) for p in validate_files(load_config(path))]
     assert where == "lists.allow.file"
     assert message.startswith(f"{tmp_path / 'allow.txt'}: cannot read the plate list: not UTF-8")
+
+
+def test_a_list_typo_is_logged_once_when_the_daemon_checks_and_loads(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """`run` validates the files (the list's encoding), then loads the lists: the entries are parsed,
+    and a typo logged, only by the loading."""
+    from edge.lists import PlateLists
+
+    (tmp_path / "allow.txt").write_text("12가3456\n12가345\n", encoding="utf-8")
+    (tmp_path / "models").mkdir()
+    path = write(tmp_path, MINIMAL + "recognition: {models_dir: models}\nlists: {allow: {file: allow.txt}}\n")
+    with caplog.at_level(logging.WARNING, logger="edge.lists"):
+        config = load_config(path, check_files=True)
+        assert caplog.records == []
+        PlateLists.from_config(config.lists)
+    assert ["'12가345' is not a Korean plate" in r.getMessage() for r in caplog.records] == [True]
 
 
 def test_read_password(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
