@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from edge.contrast import lift_contrast
 from edge.plate import LineRole
 
 #: Reader input size (height, width), grayscale. Part of the model contract (manifest ``input_shape``).
@@ -89,6 +90,13 @@ def to_gray(image: np.ndarray) -> np.ndarray:
     return image
 
 
+#: An area whose brightness spreads over less than this (2nd to 98th percentile, of 255) is stretched
+#: to it (`edge.contrast`): the reader never saw the strokes of a dim or hazy plate that faint. Lower
+#: than the locator's floor: a normal area, a line of text with some plate around it, spreads less than
+#: a whole window does, and the reader was trained on those as they are. See `LOCATOR_MIN_SPREAD`
+#: (edge.locator) for what the two floors did.
+AREA_MIN_SPREAD = 60.0
+
 #: An area more than this many times larger than the reader's input (in both directions) is first
 #: halved through an image pyramid until it is not; below it the bilinear warp alone is used.
 ANTIALIAS_ABOVE = 2.0
@@ -104,7 +112,7 @@ def warp_area(gray: np.ndarray, quad: Quad) -> np.ndarray:
     that takes, and only then rectified. A pyramid rather than INTER_AREA: its samples stay centred on
     the source grid whatever the factor, so nothing shifts by part of a pixel. Cost: a few pyramid
     levels of the area's bounding box. An area up to twice the input, as most are at gate distances,
-    is warped exactly as before.
+    is warped exactly as before. Last, a dim or flat area has its contrast lifted (`AREA_MIN_SPREAD`).
     """
     q = np.asarray(quad, dtype=np.float32)
     shrink = min(
@@ -118,9 +126,10 @@ def warp_area(gray: np.ndarray, quad: Quad) -> np.ndarray:
         gray, q = _pyramid_around(gray, q, levels)
     dst = np.array([[0, 0], [READER_W, 0], [READER_W, READER_H], [0, READER_H]], dtype=np.float32)
     m = cv2.getPerspectiveTransform(q, dst)
-    return cv2.warpPerspective(
+    area = cv2.warpPerspective(
         gray, m, (READER_W, READER_H), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
     )
+    return lift_contrast(area, AREA_MIN_SPREAD)
 
 
 def _pyramid_around(gray: np.ndarray, quad: np.ndarray, levels: int) -> tuple[np.ndarray, np.ndarray]:

@@ -1,12 +1,19 @@
-"""Probe sets made from a seeded set: its plates turned, to measure one question each.
+"""Probe sets made from a seeded set: its plates changed one way each, to measure one question each.
 
     python -m models.training.probes turned --manifest build/testset/manifest.csv --first 400 \\
         --degrees 20 --out build/probe-rot20
+    python -m models.training.probes dim --manifest build/testset/manifest.csv --first 400 \\
+        --out build/probe-dim
 
 ``turned``: each crop turned about its centre by ``--degrees`` (the sign alternating from row to row) on
-a canvas grown to hold all of it, the new corners filled by repeating the edge pixels. The labels are
-the source's. This is how the README's turned-plate figures (locator v4) were measured, with the first
-400 plates of the test set at 10, 20 and 30 degrees. The seeded sets themselves stay as drawn.
+a canvas grown to hold all of it, the new corners filled by repeating the edge pixels. This is how the
+README's turned-plate figures (locator v4) were measured, with the first 400 plates of the test set at
+10, 20 and 30 degrees.
+
+``dim``: each crop at `DIM_GAIN` of its exposure with the sensor's own noise added (`DIM_NOISE`), a
+dark lane without IR; ``hazy``: each crop at `HAZE_CONTRAST` of its contrast about its mean, haze or a
+dirty window. Both lie outside the synthesizer's exposures and stay legible to a person; they measured
+`edge.contrast`. The labels are the source's; the seeded sets themselves stay as drawn.
 """
 
 from __future__ import annotations
@@ -14,6 +21,7 @@ from __future__ import annotations
 import argparse
 import csv
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import cv2
@@ -33,8 +41,45 @@ def turn(image: np.ndarray, degrees: float) -> np.ndarray:
     return cv2.warpAffine(image, m, (nw, nh), borderMode=cv2.BORDER_REPLICATE)
 
 
+#: ``dim``: the share of the exposure kept, and the sensor noise (std, grey levels) added to it.
+DIM_GAIN, DIM_NOISE = 0.12, 2.0
+#: ``hazy``: the share of the contrast kept, about the crop's mean.
+HAZE_CONTRAST = 0.25
+#: The seed of the dim probe's noise, drawn row after row.
+DIM_SEED = 5
+
+
+def relit(image: np.ndarray, light: str, rng: np.random.Generator) -> np.ndarray:
+    """``image`` (uint8) as a dark lane (``dim``, noise from ``rng``) or haze (``hazy``) films it."""
+    x = image.astype(np.float32)
+    if light == "dim":
+        x = x * DIM_GAIN + rng.normal(0.0, DIM_NOISE, x.shape)
+    elif light == "hazy":
+        x = 128.0 + (x - x.mean()) * HAZE_CONTRAST
+    else:
+        raise ValueError(f"unknown light {light!r}: dim or hazy")
+    return np.clip(x, 0, 255).astype(np.uint8)
+
+
 def turned_set(manifest: Path, out: Path, degrees: float, first: int | None = None) -> Path:
     """The crops of ``manifest`` (its first ``first`` rows) turned by +-``degrees``, with a manifest."""
+    return probe_set(manifest, out, lambda i, image: turn(image, degrees if i % 2 else -degrees), first)
+
+
+def relit_set(manifest: Path, out: Path, light: str, first: int | None = None) -> Path:
+    """The crops of ``manifest`` (its first ``first`` rows) `relit`, with a manifest."""
+    rng = np.random.default_rng(DIM_SEED)
+    return probe_set(manifest, out, lambda _i, image: relit(image, light, rng), first)
+
+
+def probe_set(
+    manifest: Path,
+    out: Path,
+    change: Callable[[int, np.ndarray], np.ndarray],
+    first: int | None = None,
+) -> Path:
+    """Each crop of ``manifest`` (its first ``first`` rows) passed through ``change(row, image)`` and
+    written under ``out/images`` with the source's name, and a manifest of them with the source's labels."""
     (out / "images").mkdir(parents=True, exist_ok=True)
     written = out / "manifest.csv"
     with written.open("w", newline="", encoding="utf-8") as f:
@@ -46,20 +91,25 @@ def turned_set(manifest: Path, out: Path, degrees: float, first: int | None = No
             image = cv2.imread(str(row.path))
             if image is None:
                 raise SystemExit(f"cannot read {row.path}")
-            cv2.imwrite(str(out / "images" / row.name), turn(image, degrees if i % 2 else -degrees))
+            cv2.imwrite(str(out / "images" / row.name), change(i, image))
             w.writerow([row.name, row.text, "", "", "", "", "crop"])
     return written
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m models.training.probes", description=__doc__)
-    ap.add_argument("what", choices=["turned"])
-    ap.add_argument("--manifest", type=Path, required=True, help="a set of crops (kind crop) to turn")
+    ap.add_argument("what", choices=["turned", "dim", "hazy"])
+    ap.add_argument("--manifest", type=Path, required=True, help="a set of crops (kind crop) to change")
     ap.add_argument("--out", type=Path, required=True)
-    ap.add_argument("--degrees", type=float, required=True)
+    ap.add_argument("--degrees", type=float, help="turned: by how much")
     ap.add_argument("--first", type=int, help="only the first N rows")
     a = ap.parse_args(argv)
-    print(turned_set(a.manifest, a.out, a.degrees, a.first))
+    if a.what == "turned":
+        if a.degrees is None:
+            ap.error("turned needs --degrees")
+        print(turned_set(a.manifest, a.out, a.degrees, a.first))
+    else:
+        print(relit_set(a.manifest, a.out, a.what, a.first))
     return 0
 
 

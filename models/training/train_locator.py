@@ -23,7 +23,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from edge.locator import LOC_H, LOC_W, REFINE_PAD, order_quad
+from edge.locator import LOC_H, LOC_W, REFINE_PAD, locator_input, order_quad
 from models.training.capture import LOOSE_WINDOW
 from models.training.dataset import film
 
@@ -114,7 +114,7 @@ def _crops(args: tuple[int, int, float], loose: bool) -> Crops:
         first = (image, quad) if loose else crop_variant(image, quad, rng)
         for crop, q in (first, refine_variant(image, quad, rng)):
             ch, cw = crop.shape[:2]
-            xs.append(cv2.resize(crop, (LOC_W, LOC_H), interpolation=cv2.INTER_AREA))
+            xs.append(locator_input(crop))
             ys.append((q / np.array([cw, ch], np.float32)).reshape(-1))
             two.append(float(spec.two_line))
     return np.stack(xs), np.stack(ys).astype(np.float32), np.array(two, np.float32)

@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 import pytest
 
-from models.training.probes import turn, turned_set
+from models.training.probes import DIM_GAIN, DIM_SEED, HAZE_CONTRAST, relit, relit_set, turn, turned_set
 
 
 @pytest.mark.parametrize("degrees", [10.0, -20.0, 30.0])
@@ -45,3 +45,46 @@ def test_turned_set_keeps_labels_alternates_the_sign_and_stops_at_first(tmp_path
     first, second = (cv2.imread(str(tmp_path / "out" / "images" / n)) for n in ("a.png", "b.png"))
     assert np.array_equal(first, turn(cv2.imread(str(src / "images" / "a.png")), -20.0))
     assert np.array_equal(second, turn(cv2.imread(str(src / "images" / "b.png")), 20.0))
+
+
+@pytest.mark.parametrize(
+    ("light", "want_mean", "want_std"),
+    [("dim", 200 * DIM_GAIN, 40 * DIM_GAIN), ("hazy", 128 + (200 - 150) * HAZE_CONTRAST, 40 * HAZE_CONTRAST)],
+)
+def test_a_relit_crop_keeps_its_pattern_at_less_light_or_contrast(
+    light: str, want_mean: float, want_std: float
+) -> None:
+    image = np.full((40, 200, 3), 160, np.uint8)
+    image[:, ::2] = 240  # mean 200, std 40
+    image[:20] = image[:20] - 100  # the top half darker: the crop's mean is 150
+    out = relit(image, light, np.random.default_rng(0))
+    assert out.dtype == np.uint8 and out.shape == image.shape
+    bottom = out[20:].astype(float)
+    assert bottom.mean() == pytest.approx(want_mean, abs=1.0)
+    assert bottom.std() == pytest.approx(want_std, abs=1.0)
+
+
+def test_an_unknown_light_is_refused() -> None:
+    with pytest.raises(ValueError, match="dim or hazy"):
+        relit(np.zeros((4, 4, 3), np.uint8), "foggy", np.random.default_rng(0))
+
+
+def test_relit_set_is_the_same_from_the_same_source(tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    (src / "images").mkdir(parents=True)
+    rng = np.random.default_rng(1)
+    for name in ("a.png", "b.png"):
+        cv2.imwrite(str(src / "images" / name), rng.integers(0, 256, (40, 200, 3)).astype(np.uint8))
+    (src / "manifest.csv").write_text(
+        "file,plate_text,x1,y1,x2,y2,kind\na.png,12가3456,,,,,crop\nb.png,34나5678,,,,,crop\n",
+        encoding="utf-8",
+    )
+    once, again = (relit_set(src / "manifest.csv", tmp_path / d, "dim") for d in ("one", "two"))
+    assert once.read_text(encoding="utf-8") == (src / "manifest.csv").read_text(encoding="utf-8")
+    for name in ("a.png", "b.png"):
+        a, b = (cv2.imread(str(p.parent / "images" / name)) for p in (once, again))
+        assert np.array_equal(a, b)
+    noise = np.random.default_rng(DIM_SEED)  # one stream, drawn row after row
+    for name in ("a.png", "b.png"):
+        want = relit(cv2.imread(str(src / "images" / name)), "dim", noise)
+        assert np.array_equal(cv2.imread(str(once.parent / "images" / name)), want)
