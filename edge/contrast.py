@@ -34,10 +34,31 @@ LOW_PERCENTILE, HIGH_PERCENTILE = 2.0, 98.0
 
 
 def spread(pixels: np.ndarray) -> tuple[float, float]:
-    """The 2nd and 98th percentiles of the brightness of ``pixels`` (gray H x W or colour H x W x C)."""
-    lum = pixels if pixels.ndim == 2 else pixels.mean(axis=2)
-    lo, hi = np.percentile(lum, (LOW_PERCENTILE, HIGH_PERCENTILE))
-    return float(lo), float(hi)
+    """The 2nd and 98th percentiles of the brightness (the mean of the channels) of ``pixels`` (gray
+    H x W or colour H x W x C), as `numpy.percentile` computes them. For uint8 through a histogram of
+    the channel sums: a fifth of the time, which matters as every locator look and area pays it."""
+    if pixels.dtype != np.uint8:
+        lum = pixels if pixels.ndim == 2 else pixels.mean(axis=2)
+        lo, hi = np.percentile(lum, (LOW_PERCENTILE, HIGH_PERCENTILE))
+        return float(lo), float(hi)
+    channels = 1 if pixels.ndim == 2 else pixels.shape[2]
+    sums = pixels.astype(np.uint16) if channels == 1 else pixels[..., 0].astype(np.uint16)
+    for c in range(1, channels):  # channel by channel: numpy's sum over the last axis is 10x slower
+        sums += pixels[..., c]
+    counts = np.cumsum(np.bincount(sums.ravel(), minlength=255 * channels + 1))
+    n = int(counts[-1])
+
+    def order_statistic(k: int) -> float:  # the k-th smallest brightness, from 0
+        return float(np.searchsorted(counts, k, side="right")) / channels
+
+    def percentile(q: float) -> float:  # numpy's default: linear between the two order statistics
+        at = q / 100.0 * (n - 1)
+        below = int(np.floor(at))
+        a, b = order_statistic(below), order_statistic(min(below + 1, n - 1))
+        t = at - below
+        return a + (b - a) * t if t < 0.5 else b - (b - a) * (1 - t)  # as numpy rounds it
+
+    return percentile(LOW_PERCENTILE), percentile(HIGH_PERCENTILE)
 
 
 def lift_contrast(pixels: np.ndarray, min_spread: float) -> np.ndarray:

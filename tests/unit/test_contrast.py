@@ -89,3 +89,14 @@ def test_the_locator_sees_a_dim_window_stretched(gray: bool) -> None:
     assert hi - lo == pytest.approx(LOCATOR_MIN_SPREAD, abs=2.0)
     bright = np.dstack([stripes(20, 230, (96, 256))] * 3)
     assert spread(locator_input(bright)) == pytest.approx(spread(bright), abs=1.0)
+
+
+@pytest.mark.parametrize("shape", [(32, 128), (64, 128, 3), (7, 9, 3), (1, 1), (1, 1, 3), (3, 5, 4)])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_the_fast_spread_is_numpys_percentile(shape: tuple[int, ...], seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    lo, hi = sorted(rng.integers(0, 256, 2))
+    img = rng.integers(lo, hi + 1, shape).astype(np.uint8)
+    lum = img if img.ndim == 2 else img.mean(axis=2)
+    assert spread(img) == tuple(np.percentile(lum, (2, 98)))
+    assert spread(img) == pytest.approx(spread(img.astype(np.float32)), abs=1e-4)  # the float path
