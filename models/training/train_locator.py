@@ -246,16 +246,22 @@ def main(argv: list[str] | None = None) -> int:
     a = ap.parse_args(argv)
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
-    # v2: two crops a plate; each cache is a pure function of (seed, plates): reused when present
+    # v2: two crops a plate; each cache is a pure function of (seed, plates): reused when present.
+    # -lift: the inputs went through locator_input's contrast lift (older caches did not)
     turned = f"-roll{a.roll:g}" if a.roll else ""
     xs, ys, twos = _data(
-        a.cache / f"locator-v2-{a.seed}-{a.plates}{turned}.npz", a.seed, a.plates, a.workers, _chunk, a.roll
+        a.cache / f"locator-v2-{a.seed}-{a.plates}{turned}-lift.npz",
+        a.seed,
+        a.plates,
+        a.workers,
+        _chunk,
+        a.roll,
     )
     nval = 1000
     val_loose = slice(len(xs), len(xs) + nval)
     if a.loose:
         lx, ly, lt = _data(
-            a.cache / f"locator-loose-{a.seed}-{a.loose}{turned}.npz",
+            a.cache / f"locator-loose-{a.seed}-{a.loose}{turned}-lift.npz",
             a.seed + 50,
             a.loose,
             a.workers,
