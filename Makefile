@@ -171,7 +171,7 @@ LOCATOR_CMD = $(PY) -m models.training.train_locator --plates $(LOCATOR_PLATES) 
 	&& $(PY) -m models.training.train_locator --plates $(LOCATOR_TUNE_PLATES) --loose $(LOCATOR_LOOSE_PLATES) --minutes $(LOCATOR_LOOSE_MINUTES) --out models/locator.onnx --seed $(LOCATOR_TUNE_SEED) --init models/locator.pt --lr 5e-4 --threads 2 --workers 2 \
 	&& $(PY) -m models.training.train_locator --plates $(LOCATOR_ROLL_PLATES) --loose $(LOCATOR_ROLL_LOOSE) --roll 30 --minutes $(LOCATOR_ROLL_MINUTES) --out models/locator.onnx --seed $(LOCATOR_ROLL_SEED) --init models/locator.onnx --lr 5e-4 --threads 2 --workers 2
 
-.PHONY: demo demo-images models reader-data reader-tune-data reader-tune2-data reader-tune6-data reader-cam-data reader-swa-data reader-varied-data reader-built-data reader-letters-data reader-hieut-data reader-digits-data reader-pt reader-int8 testset testset-loose testset-unseen testset-built probes-turned probes-light calibset reader locator detector scenes eval-scenes eval-synthetic contact-sheet
+.PHONY: demo demo-images models reader-data reader-tune-data reader-tune2-data reader-tune6-data reader-cam-data reader-swa-data reader-varied-data reader-built-data reader-letters-data reader-hieut-data reader-digits-data reader-pt reader-int8 testset testset-loose testset-unseen testset-built probes-turned probes-light probes-crops calibset reader locator detector scenes eval-scenes eval-synthetic contact-sheet
 
 ## reader-data: synthetic reader shards in build/reader-data (resumable)
 reader-data: venv
@@ -231,6 +231,17 @@ probes-light: venv
 	for l in dim hazy; do \
 	  $(PY) -m models.training.probes $$l --manifest build/testset/manifest.csv --first 400 --out build/probe-$$l \
 	  && $(VENV)/bin/plate-edge eval --manifest build/probe-$$l/manifest.csv | tail -1 || exit 1; \
+	done
+
+## probes-crops: the first 400 test plates with a dark bar over a character (occluded) and centred on a black
+##               square (letterboxed), in build/probe-occluded and build/probe-letterboxed, scored, with the
+##               number of misreads reported sure (>= 0.95): the README's figures; needs build/testset
+probes-crops: venv
+	for p in occluded letterboxed; do \
+	  $(PY) -m models.training.probes $$p --manifest build/testset/manifest.csv --first 400 --out build/probe-$$p \
+	  && $(VENV)/bin/plate-edge eval --manifest build/probe-$$p/manifest.csv --failures build/probe-$$p/failures.csv | tail -1 \
+	  && $(PY) -c "import csv,sys; r=list(csv.DictReader(open(sys.argv[1],encoding='utf-8'))); print('sure misreads:', sum(float(x['confidence'])>=0.95 for x in r))" build/probe-$$p/failures.csv \
+	  || exit 1; \
 	done
 
 ## testset-built: seeded plates drawn as the digits stage's data is (built-digits: a quarter of them in the fonts

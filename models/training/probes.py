@@ -13,7 +13,14 @@ README's turned-plate figures (locator v4) were measured, with the first 400 pla
 ``dim``: each crop at `DIM_GAIN` of its exposure with the sensor's own noise added (`DIM_NOISE`), a
 dark lane without IR; ``hazy``: each crop at `HAZE_CONTRAST` of its contrast about its mean, haze or a
 dirty window. Both lie outside the synthesizer's exposures and stay legible to a person; they measured
-`edge.contrast`. The labels are the source's; the seeded sets themselves stay as drawn.
+`edge.contrast`.
+
+``occluded``: a dark bar over each crop's full height, `BAR_WIDTH` of its width, somewhere in its middle
+three fifths (a tow bar, a bike rack, tape over a character). No reader can read such a plate; the
+question is how often it says it is sure of a wrong read. ``letterboxed``: each crop centred on a
+black square, as a data set prepared for a square-input network would hand it over.
+
+The labels are the source's; the seeded sets themselves stay as drawn.
 """
 
 from __future__ import annotations
@@ -61,6 +68,29 @@ def relit(image: np.ndarray, light: str, rng: np.random.Generator) -> np.ndarray
     return np.clip(x, 0, 255).astype(np.uint8)
 
 
+#: ``occluded``: the bar's width as a share of the crop's, its grey level, and the seed of its places.
+BAR_WIDTH, BAR_GREY, BAR_SEED = 0.06, 20, 7
+
+
+def occluded(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """``image`` with a dark bar over its full height at a place drawn from ``rng``."""
+    w = image.shape[1]
+    x = int(rng.uniform(0.2, 0.8) * w)
+    out = image.copy()
+    out[:, x : x + max(2, int(BAR_WIDTH * w))] = BAR_GREY
+    return out
+
+
+def letterboxed(image: np.ndarray) -> np.ndarray:
+    """``image`` centred on a black square canvas as wide as its longer side."""
+    h, w = image.shape[:2]
+    side = max(h, w)
+    out = np.zeros((side, side, *image.shape[2:]), image.dtype)
+    y0, x0 = (side - h) // 2, (side - w) // 2
+    out[y0 : y0 + h, x0 : x0 + w] = image
+    return out
+
+
 def turned_set(manifest: Path, out: Path, degrees: float, first: int | None = None) -> Path:
     """The crops of ``manifest`` (its first ``first`` rows) turned by +-``degrees``, with a manifest."""
     return probe_set(manifest, out, lambda i, image: turn(image, degrees if i % 2 else -degrees), first)
@@ -98,7 +128,7 @@ def probe_set(
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m models.training.probes", description=__doc__)
-    ap.add_argument("what", choices=["turned", "dim", "hazy"])
+    ap.add_argument("what", choices=["turned", "dim", "hazy", "occluded", "letterboxed"])
     ap.add_argument("--manifest", type=Path, required=True, help="a set of crops (kind crop) to change")
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--degrees", type=float, help="turned: by how much")
@@ -108,6 +138,11 @@ def main(argv: list[str] | None = None) -> int:
         if a.degrees is None:
             ap.error("turned needs --degrees")
         print(turned_set(a.manifest, a.out, a.degrees, a.first))
+    elif a.what == "occluded":
+        rng = np.random.default_rng(BAR_SEED)
+        print(probe_set(a.manifest, a.out, lambda _i, image: occluded(image, rng), a.first))
+    elif a.what == "letterboxed":
+        print(probe_set(a.manifest, a.out, lambda _i, image: letterboxed(image), a.first))
     else:
         print(relit_set(a.manifest, a.out, a.what, a.first))
     return 0

@@ -9,7 +9,18 @@ import cv2
 import numpy as np
 import pytest
 
-from models.training.probes import DIM_GAIN, DIM_SEED, HAZE_CONTRAST, relit, relit_set, turn, turned_set
+from models.training.probes import (
+    BAR_GREY,
+    DIM_GAIN,
+    DIM_SEED,
+    HAZE_CONTRAST,
+    letterboxed,
+    occluded,
+    relit,
+    relit_set,
+    turn,
+    turned_set,
+)
 
 
 @pytest.mark.parametrize("degrees", [10.0, -20.0, 30.0])
@@ -88,3 +99,26 @@ def test_relit_set_is_the_same_from_the_same_source(tmp_path: Path) -> None:
     for name in ("a.png", "b.png"):
         want = relit(cv2.imread(str(src / "images" / name)), "dim", noise)
         assert np.array_equal(cv2.imread(str(once.parent / "images" / name)), want)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_an_occluded_crop_has_one_dark_bar_over_its_height_in_its_middle(seed: int) -> None:
+    image = np.full((40, 200, 3), 200, np.uint8)
+    out = occluded(image, np.random.default_rng(seed))
+    dark = np.nonzero((out == BAR_GREY).all(axis=(0, 2)))[0]
+    assert len(dark) == 12 and np.array_equal(dark, np.arange(dark[0], dark[0] + 12))  # 6 % of 200
+    assert 40 <= dark[0] < 160
+    assert (image == 200).all()  # the source is not touched
+
+
+@pytest.mark.parametrize("shape", [(40, 200, 3), (200, 40, 3), (50, 50), (41, 100, 3)])
+def test_a_letterboxed_crop_is_centred_on_a_black_square(shape: tuple[int, ...]) -> None:
+    image = np.full(shape, 255, np.uint8)
+    out = letterboxed(image)
+    side = max(shape[:2])
+    assert out.shape == (side, side, *shape[2:])
+    ys, xs = np.nonzero(out if out.ndim == 2 else out[..., 0])
+    assert (ys.max() - ys.min() + 1, xs.max() - xs.min() + 1) == shape[:2]
+    assert abs((ys.min() + ys.max()) / 2 - (side - 1) / 2) <= 0.5
+    assert abs((xs.min() + xs.max()) / 2 - (side - 1) / 2) <= 0.5
+    assert int(out.sum()) == int(image.sum())  # nothing else but black
