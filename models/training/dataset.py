@@ -24,7 +24,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from edge.areas import cut_areas, plate_height
+from edge.areas import AREA_MIN_SPREAD, cut_areas, plate_height
 from edge.locator import OnnxLocator, PlateLocator
 from edge.plate import CHARSET
 from models.training.capture import (
@@ -154,6 +154,7 @@ def _shard(job: ShardJob) -> str:
         lengths=np.array(lengths, np.int16),
         char_h=np.array(char_hs, np.float32),
         style=np.array(kinds, np.int8),
+        area_min_spread=np.float32(AREA_MIN_SPREAD),  # its areas are lifted: train_reader.load knows
     )
     tmp.replace(path)
     return str(path)

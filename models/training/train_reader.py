@@ -55,11 +55,19 @@ def _complete(paths: list[Path]) -> list[Path]:
 
 
 def load(paths: list[Path]) -> dict[str, np.ndarray]:
-    """The shards' arrays, their areas as the reader is shown them now: shards drawn before the contrast
-    lift (`edge.areas.AREA_MIN_SPREAD`) get it here; on newer ones it changes nothing."""
+    """The shards' arrays, their areas as the reader is shown them now. A shard drawn before the
+    contrast lift (no ``area_min_spread`` in it) gets the lift here; a newer one was cut through
+    `warp_area`, which lifted it, and is left alone: the lift is not idempotent (an area whose gain was
+    capped would be stretched again)."""
     parts = [np.load(p) for p in paths]
     data = {k: np.concatenate([p[k] for p in parts]) for k in ("images", "labels", "lengths", "char_h")}
-    data["images"] = np.stack([lift_contrast(im, AREA_MIN_SPREAD) for im in data["images"]])
+    lifted = np.concatenate([np.full(len(p["lengths"]), "area_min_spread" in p.files) for p in parts])
+    data["images"] = np.stack(
+        [
+            im if done else lift_contrast(im, AREA_MIN_SPREAD)
+            for im, done in zip(data["images"], lifted, strict=True)
+        ]
+    )
     return data
 
 

@@ -59,3 +59,17 @@ def test_shards_drawn_before_the_lift_are_lifted_at_load(tmp_path: Path) -> None
     assert np.array_equal(got[0], lift_contrast(dim, AREA_MIN_SPREAD))
     assert spread(got[0])[1] - spread(got[0])[0] == pytest.approx(AREA_MIN_SPREAD, abs=1.0)
     assert np.array_equal(got[1], normal)
+
+
+def test_shards_cut_through_the_lift_are_not_lifted_again(tmp_path: Path) -> None:
+    blank = np.full((READER_H, READER_W), 120, np.uint8)
+    blank[:, ::4] = 122  # spread 2: the gain is capped, so the lifted area spreads 16, under the floor
+    once = lift_contrast(blank, AREA_MIN_SPREAD)
+    assert not np.array_equal(lift_contrast(once, AREA_MIN_SPREAD), once)  # a second lift would move it
+    new, old = tmp_path / "shard-1.npz", tmp_path / "shard-0.npz"
+    arrays = {"labels": np.ones((1, 4), np.int64), "lengths": np.array([4]), "char_h": np.array([20.0])}
+    np.savez(new, images=once[None], area_min_spread=np.float32(AREA_MIN_SPREAD), **arrays)
+    np.savez(old, images=blank[None], **arrays)
+    got = load([old, new])["images"]
+    assert np.array_equal(got[0], once)  # the old shard lifted at load
+    assert np.array_equal(got[1], once)  # the new one as it was cut
