@@ -279,10 +279,9 @@ def main(argv: list[str] | None = None) -> int:
     frozen = a.init is not None and a.init.suffix == ".onnx"
     if frozen:  # continue from a shipped locator (a fresh clone has only its ONNX)
         model = locator_from_onnx(a.init)
+        freeze_batch_norm(model)
     elif a.init is not None:  # continue from an earlier run's weights (same data, more steps)
         model.load_state_dict(torch.load(a.init))
-    if frozen:
-        freeze_batch_norm(model)
     opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=1e-4)
     budget, t0, step = a.minutes * 60, time.time(), 0
     rng = np.random.default_rng(a.seed)
