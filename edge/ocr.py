@@ -18,7 +18,7 @@ from typing import Any, Literal, Protocol
 import numpy as np
 
 from edge.areas import READ_MARGIN, READER_H, READER_W, AreaCut
-from edge.plate import CHARSET, LineRead, decode_line
+from edge.plate import CHARSET, HIDDEN, LineRead, decode_line
 from edge.runtime import (
     DEFAULT_MODELS_DIR,
     Device,
@@ -110,12 +110,20 @@ class OnnxReader:
                 f"reader was trained with read_margin={margin}, edge.areas cuts with {READ_MARGIN}: "
                 "its input would be framed differently (retrain, or use the matching release)"
             )
+        # a reader trained with occluders has the hidden class after the charset (`edge.plate.HIDDEN`)
+        self.charset = CHARSET + HIDDEN if entry.meta.get("hidden_class") else CHARSET
         int8 = manifest.get(INT8_ENTRY)
         self.precision = choose_precision(precision, int8_state(entry, int8))
         chosen = int8 if self.precision == "int8" and int8 is not None else entry  # refused if None
         self.file = chosen.file
         self.session = create_session(chosen, device, threads)
         self.input = self.session.get_inputs()[0].name
+        classes = self.session.get_outputs()[0].shape[-1]
+        if isinstance(classes, int) and classes != len(self.charset) + 1:
+            raise ModelError(
+                f"{self.file} puts out {classes} classes, its manifest entry's charset "
+                f"{'and hidden class ' if self.charset.endswith(HIDDEN) else ''}make {len(self.charset) + 1}"
+            )
         # each copy's own curve (quantization moves confidences a little), else the float reader's
         cal = chosen.meta.get("calibration") or entry.meta.get("calibration") or {}
         self.calibration = Calibration(cal.get("x", (0.0, 1.0)), cal.get("y", (0.0, 1.0)))
@@ -131,4 +139,4 @@ class OnnxReader:
         if not cuts:
             return []
         probs = self.probabilities([c.pixels for c in cuts])
-        return [decode_line(p, c.role, CHARSET) for p, c in zip(probs, cuts, strict=True)]
+        return [decode_line(p, c.role, self.charset) for p, c in zip(probs, cuts, strict=True)]

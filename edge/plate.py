@@ -15,7 +15,7 @@ import enum
 import re
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -36,6 +36,10 @@ _REGION_CHARS = "".join(sorted({c for r in REGIONS for c in r} - set(USE_HANGUL)
 #: The reader's alphabet, index 0 is the CTC blank. Order is part of the model contract (manifest).
 CHARSET: str = DIGITS + USE_HANGUL + _REGION_CHARS
 BLANK = 0
+#: A reader trained with occluders (manifest ``hidden_class``) has one class more, after `CHARSET`: a
+#: character it sees is there but hidden (a tow bar, mud, a sticker). It is never part of a plate text;
+#: `decode_line` turns it into doubt.
+HIDDEN = "?"
 
 KINDS = ("private", "commercial", "rental", "delivery", "ev", "special", "unknown")
 
@@ -264,7 +268,18 @@ def constrained_decode(
 
 
 def decode_line(probs: np.ndarray, role: LineRole, charset: str = CHARSET) -> LineRead:
-    """Decode one area: constrained to its grammar when anything grammatical fits, else the raw read."""
+    """Decode one area: constrained to its grammar when anything grammatical fits, else the raw read.
+
+    With a ``charset`` ending in `HIDDEN` (a reader trained with occluders) the read is doubted by the
+    most the reader believed, at any frame, that a character there is hidden: `doubt_hidden`.
+    """
+    read = _decode(probs, role, charset)
+    if charset.endswith(HIDDEN):
+        return doubt_hidden(read, float(probs[:, len(charset)].max()))
+    return read
+
+
+def _decode(probs: np.ndarray, role: LineRole, charset: str) -> LineRead:
     raw, raw_conf = greedy_decode(probs, charset)
     if line_is_valid(raw, role):
         return LineRead(raw, raw_conf, True, raw)
@@ -272,6 +287,20 @@ def decode_line(probs: np.ndarray, role: LineRole, charset: str = CHARSET) -> Li
     if fitted is None:
         return LineRead(raw, raw_conf, False, raw)
     return LineRead(fitted[0], fitted[1], True, raw)
+
+
+def doubt_hidden(read: LineRead, hidden: float) -> LineRead:
+    """``read`` with its joint confidence times (1 - ``hidden``), the chance that a character is hidden.
+
+    A hidden character leaves no trace in the text: the grammar fills the line without it (937수2500
+    with its first digit under a tow bar is the valid 93수2500), so its doubt can only come from the
+    hidden class. The doubt is shared evenly by the characters, since the decoded text does not say
+    which of them stands next to the hidden one; the raw read (with `HIDDEN` in it) does, for diagnosis.
+    """
+    if hidden <= 0.0 or not read.char_conf:
+        return read
+    share = max(1.0 - hidden, 0.0) ** (1.0 / len(read.char_conf))
+    return replace(read, char_conf=tuple(c * share for c in read.char_conf))
 
 
 def join_lines(reads: Sequence[LineRead]) -> str:

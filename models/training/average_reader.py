@@ -38,13 +38,34 @@ def average(states: list[dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
     return out
 
 
+def unify_heads(states: list[dict[str, torch.Tensor]]) -> list[dict[str, torch.Tensor]]:
+    """States of readers with and without the hidden class (`train_reader --hidden-class`), all with it:
+    those without gain the mean hidden row of those with it. A fresh row averaged in would only dilute
+    what the fine-tune learnt of hidden characters; the rest of the network is shared and averages."""
+    with_hidden = [s for s in states if s["head.weight"].shape[0] == len(CHARSET) + 2]
+    if not with_hidden or len(with_hidden) == len(states):
+        return states
+    weight = torch.stack([s["head.weight"][-1:] for s in with_hidden]).mean(0)
+    bias = torch.stack([s["head.bias"][-1:] for s in with_hidden]).mean(0)
+    return [
+        s
+        if s["head.weight"].shape[0] == len(CHARSET) + 2
+        else {
+            **s,
+            "head.weight": torch.cat([s["head.weight"], weight]),
+            "head.bias": torch.cat([s["head.bias"], bias]),
+        }
+        for s in states
+    ]
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m models.training.average_reader", description=__doc__)
     ap.add_argument("weights", type=Path, nargs="+", help="reader .pt files (fine-tunes of one parent)")
     ap.add_argument("--out", type=Path, default=Path("models/reader.onnx"), help="ONNX; the .pt goes beside")
     args = ap.parse_args(argv)
-    mean = average([torch.load(p, map_location="cpu") for p in args.weights])
-    model = Reader(len(CHARSET) + 1)
+    mean = average(unify_heads([torch.load(p, map_location="cpu") for p in args.weights]))
+    model = Reader(mean["head.weight"].shape[0])
     model.load_state_dict(mean)
     save(model, args.out)
     print(f"wrote {args.out}: the mean of {len(args.weights)} readers", flush=True)

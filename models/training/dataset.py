@@ -26,7 +26,7 @@ import numpy as np
 
 from edge.areas import AREA_MIN_SPREAD, cut_areas, plate_height
 from edge.locator import OnnxLocator, PlateLocator
-from edge.plate import CHARSET
+from edge.plate import CHARSET, HIDDEN
 from models.training.capture import (
     LOOSE_WINDOW,
     WINDOW_MARGIN,
@@ -37,7 +37,8 @@ from models.training.capture import (
 )
 from models.training.glyphs import TYPEFACES
 from models.training.legibility import MIN_LEGIBILITY, plate_legibility
-from models.training.plates import STYLES, PlateSpec, render_plate, sample_spec
+from models.training.occluders import occlude as occlude_plate
+from models.training.plates import STYLES, Box, PlateSpec, render_plate, sample_spec
 
 MAX_LABEL = 12
 
@@ -69,16 +70,46 @@ def film_scored(
     typefaces: str = "standard",
 ) -> tuple[PlateSpec, np.ndarray, np.ndarray, float, float]:
     """`film`, plus the legibility score of the plate's least legible line."""
+    spec, image, quad, char_h, score, _lines = _film(rng, style, min_legibility, window, typefaces, 0.0)
+    return spec, image, quad, char_h, score
+
+
+def film_labelled(
+    rng: np.random.Generator, style: str | None = None, typefaces: str = "standard", occlude: float = 0.0
+) -> tuple[PlateSpec, np.ndarray, np.ndarray, float, tuple[str, ...]]:
+    """`film`, with an occluder in front of the share ``occlude`` of plates (`occluders`), and the
+    labels of the plate's lines: `edge.plate.HIDDEN` where a character is hidden. With ``occlude`` 0 it
+    draws exactly what `film` draws."""
+    spec, image, quad, char_h, _score, lines = _film(
+        rng, style, MIN_LEGIBILITY, WINDOW_MARGIN, typefaces, occlude
+    )
+    return spec, image, quad, char_h, lines
+
+
+def _film(
+    rng: np.random.Generator,
+    style: str | None,
+    min_legibility: float,
+    window: tuple[float, float],
+    typefaces: str,
+    occlude: float,
+) -> tuple[PlateSpec, np.ndarray, np.ndarray, float, float, tuple[str, ...]]:
     spec = sample_spec(rng, style)
     char_h = sample_char_height(rng)
-    plate = render_plate(spec, rng, render_scale(char_h, spec.two_line, STYLES[spec.style][1][1]), typefaces)
+    boxes: list[Box] | None = [] if occlude > 0 else None  # collecting them draws nothing from rng
+    plate = render_plate(
+        spec, rng, render_scale(char_h, spec.two_line, STYLES[spec.style][1][1]), typefaces, boxes
+    )
+    lines = spec.lines
+    if boxes is not None and rng.random() < occlude:
+        plate, lines = occlude_plate(plate, spec, boxes, rng)
     for _attempt in range(8):
         scene, quad = mount(plate, rng, spec.two_line, char_h, window)
         image = degrade(scene, rng, quad, char_h)
         score = plate_legibility(scene, image, quad, spec.two_line)
         if score >= min_legibility:
             break
-    return spec, image, quad, char_h, score
+    return spec, image, quad, char_h, score, lines
 
 
 def detector_error(quad: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -90,10 +121,14 @@ def detector_error(quad: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return (out + rng.normal(0, 0.03 * h, (4, 2))).astype(np.float32)
 
 
+#: The reader's classes after the blank: `CHARSET`, then the hidden class of occluded shards.
+LABEL_CHARSET = CHARSET + HIDDEN
+
+
 def encode(text: str) -> np.ndarray:
     idx = np.zeros(MAX_LABEL, np.int16)
     for i, ch in enumerate(text):
-        idx[i] = CHARSET.index(ch) + 1
+        idx[i] = LABEL_CHARSET.index(ch) + 1
     return idx
 
 
@@ -106,7 +141,8 @@ class ShardJob:
     """One shard to write. ``focus``: share of plates drawn from `REGION_STYLES` (else the natural mix);
     ``locator``: a models folder whose locator finds the quad for half the plates, so the reader learns
     the errors of the quads it is given at run time (else every quad is `detector_error`'s);
-    ``typefaces``: `glyphs.TYPEFACES` (the shipped reader trained on "standard" only; README, Models)."""
+    ``typefaces``: `glyphs.TYPEFACES` (the shipped reader trained on "standard" only; README, Models);
+    ``occlude``: share of plates with an occluder in front (`film_labelled`), labelled `HIDDEN`."""
 
     seed: int
     plates: int
@@ -114,6 +150,7 @@ class ShardJob:
     focus: float = 0.0
     locator: str | None = None
     typefaces: str = "standard"
+    occlude: float = 0.0
 
 
 def _run_quad(
@@ -137,9 +174,9 @@ def _shard(job: ShardJob) -> str:
     images, labels, lengths, char_hs, kinds = [], [], [], [], []
     for _ in range(job.plates):
         style = str(rng.choice(REGION_STYLES)) if job.focus and rng.random() < job.focus else None
-        spec, image, quad, char_h = film(rng, style, typefaces=job.typefaces)
+        spec, image, quad, char_h, lines = film_labelled(rng, style, job.typefaces, job.occlude)
         cuts = cut_areas(image, _run_quad(locator, image, quad, rng), spec.two_line)
-        for cut, text in zip(cuts, spec.lines, strict=True):
+        for cut, text in zip(cuts, lines, strict=True):
             images.append(cut.pixels)
             labels.append(encode(text))
             lengths.append(len(text))
@@ -170,11 +207,13 @@ def make_shards(
     focus: float = 0.0,
     locator: Path | None = None,
     typefaces: str = "standard",
+    occlude: float = 0.0,
 ) -> list[str]:
     """Shards ``start`` .. ``start + plates / per_shard`` of a seed; existing complete shards are kept."""
     out.mkdir(parents=True, exist_ok=True)
+    where = str(locator) if locator else None
     jobs = [
-        ShardJob(seed * 100_000 + i, per_shard, str(out), focus, str(locator) if locator else None, typefaces)
+        ShardJob(seed * 100_000 + i, per_shard, str(out), focus, where, typefaces, occlude)
         for i in range(start, start + max(1, plates // per_shard))
         if not (out / f"shard-{seed * 100_000 + i}.npz").exists()
     ]
@@ -189,13 +228,16 @@ def make_testset(
     ext: str = "png",
     window: tuple[float, float] = WINDOW_MARGIN,
     typefaces: str = "standard",
+    occlude: float = 0.0,
 ) -> Path:
     """Plate crops (as filmed: loose, any size) with a manifest in the eval format of design.md.
 
     PNG by default: `capture` already applied its own JPEG round, a second one would skew the set.
     ``window``: how much of the car each crop keeps (`LOOSE_WINDOW` for crops with half the car in them).
     ``typefaces``: "unseen" draws the set in fonts no training set holds (`glyphs.UNSEEN_HANGUL_FONTS`),
-    the synthetic stand-in for the real plate typeface.
+    the synthetic stand-in for the real plate typeface. ``occlude``: the share of plates with an
+    occluder in front (`film_labelled`); each is labelled with its full text, which the product cannot
+    read, so what such a set measures is how often a read of it is wrong and sure.
     """
     (out / "images").mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
@@ -206,7 +248,10 @@ def make_testset(
         w.writerow(["file", "plate_text", "x1", "y1", "x2", "y2", "kind"])
         for i in range(plates):
             style = styles[i % len(styles)]  # every kind as often
-            spec, image, _quad, _ = film(rng, style, window=window, typefaces=typefaces)
+            if occlude > 0:
+                spec, image, _quad, _h, _lines = film_labelled(rng, style, typefaces, occlude)
+            else:
+                spec, image, _quad, _ = film(rng, style, window=window, typefaces=typefaces)
             name = f"{i:05d}_{spec.style}.{ext}"
             cv2.imwrite(
                 str(out / "images" / name), image, [cv2.IMWRITE_JPEG_QUALITY, 95] if ext == "jpg" else []
@@ -255,6 +300,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--locator", type=Path, help="shards: models folder whose locator cuts half the areas")
     ap.add_argument("--loose", action="store_true", help="testset: crops with half the car in them")
     ap.add_argument(
+        "--occlude",
+        type=float,
+        default=0.0,
+        help="share of plates with an occluder (shards: labelled hidden)",
+    )
+    ap.add_argument(
         "--typefaces",
         choices=list(TYPEFACES),
         default="standard",
@@ -274,12 +325,15 @@ def main(argv: list[str] | None = None) -> int:
             focus=a.focus,
             locator=a.locator,
             typefaces=a.typefaces,
+            occlude=a.occlude,
         )
         for p in shards:  # resumable: existing shards are skipped
             print(p, flush=True)
     elif a.what == "testset":
         window = LOOSE_WINDOW if a.loose else WINDOW_MARGIN
-        print(make_testset(a.out, a.plates, a.seed, a.ext, window, a.typefaces))
+        if a.occlude and a.loose:
+            ap.error("--occlude draws crops with the usual window: drop --loose")
+        print(make_testset(a.out, a.plates, a.seed, a.ext, window, a.typefaces, a.occlude))
     else:
         print(contact_sheet(a.out, a.seed))
     return 0

@@ -45,6 +45,12 @@ def input_shape(path: Path) -> list[int | str]:
     return [d.dim_param or d.dim_value for d in dims]
 
 
+def output_classes(path: Path) -> int:
+    """The last dimension of a model's first output: a reader's classes, blank included."""
+    dims = onnx.load(str(path)).graph.output[0].type.tensor_type.shape.dim
+    return int(dims[-1].dim_value)
+
+
 def load() -> dict[str, Any]:
     if MANIFEST.exists():
         data: dict[str, Any] = json.loads(MANIFEST.read_text(encoding="utf-8"))
@@ -77,6 +83,11 @@ def record(
         entry["charset"] = CHARSET
         entry["blank_index"] = 0
         entry["read_margin"] = READ_MARGIN
+        # trained with occluders (train_reader --hidden-class): one class more, edge.plate.HIDDEN
+        classes = output_classes(file)
+        if classes not in (len(CHARSET) + 1, len(CHARSET) + 2):
+            raise SystemExit(f"{file} puts out {classes} classes: not a reader of this charset")
+        entry["hidden_class"] = classes == len(CHARSET) + 2
     old = data["models"].get(name, {})
     if old.get("sha256") == entry["sha256"]:
         # the same file made again (the builds are deterministic): what was measured on it still holds

@@ -75,6 +75,16 @@ BUILT_DIGIT_SHARE = 0.5
 
 
 @dataclass(frozen=True)
+class Box:
+    """A glyph's box on the rendered plate, pixels."""
+
+    x: int
+    y: int
+    w: int
+    h: int
+
+
+@dataclass(frozen=True)
 class PlateSpec:
     """What one synthetic plate says and how it looks."""
 
@@ -296,11 +306,13 @@ def _row(
     rng: np.random.Generator,
     fg: RGB,
     region_scale: tuple[float, float] = INLINE_REGION_SCALE,
+    boxes: list[Box] | None = None,
 ) -> None:
     """Lay out one line of (char, class) in [x0, x1] mm: classes 'd' digit, 'h' Hangul, 'r' region.
 
     ``region_scale``: the region name's height as a share of the digits'. Inline on a long plate it is set
-    small; on a two-line plate's top line it is nearly as tall as the two digits beside it.
+    small; on a two-line plate's top line it is nearly as tall as the two digits beside it. ``boxes``:
+    each glyph's box is appended to it (`render_plate`).
     """
     aspect = {"d": rng.uniform(0.46, 0.6), "h": rng.uniform(0.85, 1.1), "r": rng.uniform(0.75, 0.95)}
     hscale = {"d": 1.0, "h": rng.uniform(0.8, 0.97), "r": rng.uniform(*region_scale)}
@@ -318,16 +330,25 @@ def _row(
         font = tf.digit_font if k == "d" else tf.hangul_font
         mask = tf.glyph(font, ch, c.px(w), c.px(h), rng, region=k == "r")
         y = top + (height - h) * (0.5 if k != "r" else rng.uniform(0.3, 0.7))
-        c.paint(mask, x, y + rng.normal(0, height * 0.01), fg, tf.emboss)
+        y += rng.normal(0, height * 0.01)
+        c.paint(mask, x, y, fg, tf.emboss)
+        if boxes is not None:
+            boxes.append(Box(c.px(x), c.px(y), mask.shape[1], mask.shape[0]))
         x += w + (gaps[i] if i < len(gaps) else 0)
 
 
 def render_plate(
-    spec: PlateSpec, rng: np.random.Generator, scale: float = 2.0, typefaces: str = "standard"
+    spec: PlateSpec,
+    rng: np.random.Generator,
+    scale: float = 2.0,
+    typefaces: str = "standard",
+    boxes: list[Box] | None = None,
 ) -> np.ndarray:
     """A frontal plate, uint8 RGB, ``scale`` pixels per millimetre; the whole image is the plate.
 
-    ``typefaces``: which fonts, and whether glyphs are bent (`_typeface`).
+    ``typefaces``: which fonts, and whether glyphs are bent (`_typeface`). ``boxes``: when given, each
+    character's box (pixels) is appended to it in the order of ``spec.text``; collecting them draws
+    nothing from ``rng``, so a plate is the same with or without.
     """
     size = STYLES[spec.style][1]
     bg, fg = _colours(spec.style, rng)
@@ -351,10 +372,10 @@ def render_plate(
         top_y = H * rng.uniform(0.06, 0.09)
         bot_y = H * 0.93 - bot_h + rng.normal(0, 1.5)
         half = W * rng.uniform(0.2, 0.3)
-        _row(c, tf, reg + lead, W / 2 - half, W / 2 + half, top_y, top_h, rng, fg, TOP_LINE_REGION_SCALE)
-        _row(
-            c, tf, han + tail, W * rng.uniform(0.04, 0.08), W * rng.uniform(0.92, 0.96), bot_y, bot_h, rng, fg
-        )
+        top_scale = TOP_LINE_REGION_SCALE
+        _row(c, tf, reg + lead, W / 2 - half, W / 2 + half, top_y, top_h, rng, fg, top_scale, boxes)
+        x0, x1 = W * rng.uniform(0.04, 0.08), W * rng.uniform(0.92, 0.96)
+        _row(c, tf, han + tail, x0, x1, bot_y, bot_h, rng, fg, boxes=boxes)
         for x in (W * rng.uniform(0.1, 0.16), W * rng.uniform(0.84, 0.9)):
             _bolt(c, rng, x, top_y + top_h / 2, rng.uniform(5, 9))
         return np.clip(c.rgb, 0, 255).astype(np.uint8)
@@ -375,9 +396,11 @@ def render_plate(
         for i, ch in enumerate(spec.region):
             g = tf.glyph(tf.hangul_font, ch, c.px(zone * 0.7), c.px(ch_h), rng, region=True)
             c.paint(g, left, top + i * (height - ch_h), fg, tf.emboss)
+            if boxes is not None:
+                boxes.append(Box(c.px(left), c.px(top + i * (height - ch_h)), g.shape[1], g.shape[0]))
         left += zone
         reg = []
-    _row(c, tf, reg + lead + han + tail, left, W - margin_r, top, height, rng, fg)
+    _row(c, tf, reg + lead + han + tail, left, W - margin_r, top, height, rng, fg, boxes=boxes)
     if rng.random() < 0.85:  # two mounting bolts, at the ends or in the gaps of the text
         if rng.random() < 0.5:
             xs = (rng.uniform(6, 12), W - rng.uniform(6, 12))

@@ -34,7 +34,7 @@ import torch
 from onnx import numpy_helper
 from torch import nn
 
-from edge.plate import CHARSET
+from models.training.manifest import output_classes
 from models.training.reader_model import Reader
 from models.training.train_reader import _complete, load, training_inputs
 
@@ -162,7 +162,7 @@ def max_difference(model: Reader, path: Path, x: np.ndarray) -> float:
 
 def rebuild(path: Path, batches: Iterable[torch.Tensor]) -> Reader:
     """The reader of ``path`` as a torch module whose batch norms are measured on ``batches``."""
-    model = Reader(len(CHARSET) + 1)
+    model = Reader(output_classes(path))  # with the hidden class when it was trained with one
     unfold(model, load_folded(model, path), batches)
     return model
 

@@ -37,7 +37,7 @@ from torch.optim.swa_utils import AveragedModel, update_bn
 from edge.areas import AREA_MIN_SPREAD, READER_H, READER_W
 from edge.contrast import lift_contrast
 from edge.plate import CHARSET, greedy_decode
-from models.training.dataset import MAX_LABEL
+from models.training.dataset import LABEL_CHARSET, MAX_LABEL
 from models.training.reader_model import ExportWrapper, Reader
 
 
@@ -72,7 +72,10 @@ def load(paths: list[Path]) -> dict[str, np.ndarray]:
 
 
 def decode_texts(labels: np.ndarray, lengths: np.ndarray) -> list[str]:
-    return ["".join(CHARSET[int(i) - 1] for i in lab[:n]) for lab, n in zip(labels, lengths, strict=True)]
+    """Label rows back to text (`edge.plate.HIDDEN` where an occluded shard hid a character)."""
+    return [
+        "".join(LABEL_CHARSET[int(i) - 1] for i in lab[:n]) for lab, n in zip(labels, lengths, strict=True)
+    ]
 
 
 def evaluate(model: Reader, data: dict[str, np.ndarray], batch: int = 512) -> float:
@@ -80,14 +83,35 @@ def evaluate(model: Reader, data: dict[str, np.ndarray], batch: int = 512) -> fl
     wrapper = ExportWrapper(model)
     device = next(model.parameters()).device
     truth = decode_texts(data["labels"], data["lengths"])
+    charset = LABEL_CHARSET[: model.head.out_features - 1]
     hits = 0
     with torch.no_grad():
         for i in range(0, len(truth), batch):
             x = torch.from_numpy(data["images"][i : i + batch]).float().unsqueeze(1).to(device)
             probs = wrapper(x).cpu().numpy()
-            hits += sum(greedy_decode(p)[0] == t for p, t in zip(probs, truth[i : i + batch], strict=True))
+            hits += sum(
+                greedy_decode(p, charset)[0] == t for p, t in zip(probs, truth[i : i + batch], strict=True)
+            )
     model.train()
     return hits / max(len(truth), 1)
+
+
+#: The hidden class's bias when a reader without one gains it (`with_hidden_class`): e^-6 against the
+#: blank's and characters' logits, so that the fine-tune starts from the parent's reads.
+HIDDEN_INIT_BIAS = -6.0
+
+
+def with_hidden_class(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """A reader's weights with the hidden class (`edge.plate.HIDDEN`) added after the charset, if it
+    has none: a zero row in the head, its bias `HIDDEN_INIT_BIAS` below the blank's."""
+    weight, bias = state["head.weight"], state["head.bias"]
+    if weight.shape[0] == len(LABEL_CHARSET) + 1:
+        return state
+    return {
+        **state,
+        "head.weight": torch.cat([weight, torch.zeros_like(weight[:1])]),
+        "head.bias": torch.cat([bias, bias[:1] + HIDDEN_INIT_BIAS]),
+    }
 
 
 def augment(x: torch.Tensor, jitter: float = 0.0, occlude: float = 0.0) -> torch.Tensor:
@@ -236,20 +260,21 @@ def train(args: argparse.Namespace) -> Reader:
         time.sleep(5)
     val = load(ready[:1])
     val = {k: v[: args.val_size] for k, v in val.items()}
-    print(
-        f"validation shard {ready[0].name}: {len(val['lengths'])} areas, classes {len(CHARSET) + 1}",
-        flush=True,
-    )
+    classes = len(CHARSET) + 1 + int(args.hidden_class)
+    print(f"validation shard {ready[0].name}: {len(val['lengths'])} areas, classes {classes}", flush=True)
     pool = ShardPool(folder, ready[0], device)
     pool.refresh()
+    if max(int(pool.labels.max()), int(val["labels"].max())) >= classes:
+        raise SystemExit(f"{args.data} holds hidden characters (drawn with --occlude): add --hidden-class")
 
     if device.type == "cuda":
         torch.backends.cudnn.benchmark = True
         torch.backends.cuda.matmul.allow_tf32 = True
         torch.backends.cudnn.allow_tf32 = True
-    model = Reader(len(CHARSET) + 1).to(device)
+    model = Reader(classes).to(device)
     if args.init is not None:  # continue an earlier run: no plateau to escape, decay from the start
-        model.load_state_dict(torch.load(args.init, map_location=device))
+        state = torch.load(args.init, map_location=device)
+        model.load_state_dict(with_hidden_class(state) if args.hidden_class else state)
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
     ctc = nn.CTCLoss(blank=0, zero_infinity=True)
     budget = args.minutes * 60.0 - (time.time() - t0)
@@ -356,6 +381,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--device", default="auto", help="auto (CUDA when there is one), cpu or cuda")
     ap.add_argument("--jitter", type=float, default=0.0, help="random shift/scale, share of the width")
     ap.add_argument("--occlude", type=float, default=0.0, help="share of lines with a dark bar drawn over")
+    ap.add_argument(
+        "--hidden-class",
+        action="store_true",
+        help="one class more after the charset for a hidden character (shards drawn with --occlude); "
+        "an --init reader without it gains it",
+    )
     ap.add_argument("--wait-minutes", type=float, default=0.0, help="wait this long for the first shards")
     ap.add_argument("--swa-start", type=float, help="share of the budget after which weights are averaged")
     ap.add_argument("--swa-lr", type=float, default=1e-4, help="learning rate held while averaging")

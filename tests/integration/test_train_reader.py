@@ -7,7 +7,9 @@ shipped ONNX's output shape from drifting apart from the network in the code.
 
 from __future__ import annotations
 
+import json
 import shlex
+import shutil
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -17,10 +19,13 @@ import onnxruntime as ort
 import pytest
 import torch
 
-from edge.areas import READER_H, READER_W
-from edge.plate import CHARSET
+from edge.areas import READER_H, READER_W, AreaCut
+from edge.ocr import OnnxReader
+from edge.plate import CHARSET, HIDDEN, LineRole
+from edge.runtime import ModelError, sha256_of
 from models.training import average_reader, reader_from_onnx, train_reader
 from models.training.dataset import ShardJob, _shard
+from models.training.manifest import output_classes
 from models.training.reader_model import Reader
 from tests.support.real_models import require_models
 
@@ -246,3 +251,65 @@ def test_rebuilding_refuses_another_network() -> None:
     models = require_models()
     with pytest.raises(ValueError, match="not the network"):
         reader_from_onnx.load_folded(Reader(len(CHARSET) + 1), models / "locator.onnx")
+
+
+def _models_dir_with(reader: Path, tmp_path: Path, hidden_class: bool) -> Path:
+    """The shipped models folder with ``reader`` as its reader, its manifest entry saying so."""
+    shipped, models = require_models(), tmp_path / f"models-{hidden_class}"
+    models.mkdir()
+    for name in ("detector.onnx", "locator.onnx"):
+        shutil.copy(shipped / name, models / name)
+    shutil.copy(reader, models / "reader.onnx")
+    manifest = json.loads((shipped / "manifest.json").read_text(encoding="utf-8"))
+    entry = manifest["models"]["reader"]
+    entry.update(sha256=sha256_of(models / "reader.onnx"), bytes=(models / "reader.onnx").stat().st_size)
+    entry["hidden_class"] = hidden_class
+    manifest["models"].pop("reader_int8", None)
+    (models / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
+    return models
+
+
+def test_a_fine_tune_on_occluded_shards_gains_the_hidden_class_and_the_runtime_reads_with_it(
+    tmp_path: Path,
+) -> None:
+
+    data = tmp_path / "data"
+    data.mkdir()
+    for seed in (1, 2):
+        _shard(ShardJob(seed, 8, str(data), occlude=1.0))
+    init = tmp_path / "init.pt"
+    torch.manual_seed(0)
+    parent = Reader(len(CHARSET) + 1).state_dict()
+    torch.save(parent, init)
+    out = tmp_path / "reader.onnx"
+    args = shlex.split(f"--minutes 0.03 --batch 8 --log-every 3 --val-size 8 --threads 1 --init {init}")
+    with pytest.raises(SystemExit, match="--hidden-class"):  # the hidden labels need the class
+        train_reader.main(["--data", str(data), "--out", str(out), *args])
+    assert train_reader.main(["--data", str(data), "--out", str(out), *args, "--hidden-class"]) == 0
+    assert output_classes(out) == len(CHARSET) + 2
+    written = torch.load(out.with_suffix(".pt"))
+    assert written["head.weight"].shape[0] == len(CHARSET) + 2
+
+    reader = OnnxReader(_models_dir_with(out, tmp_path, hidden_class=True), "cpu")
+    assert reader.charset == CHARSET + HIDDEN
+    area = np.full((READER_H, READER_W), 200, np.uint8)
+    (read,) = reader.read([AreaCut(LineRole.SINGLE, np.zeros((4, 2), np.float32), area)])
+    assert 0.0 <= read.confidence <= 1.0
+    with pytest.raises(ModelError, match="75 classes"):  # a manifest that does not say so is refused
+        OnnxReader(_models_dir_with(out, tmp_path, hidden_class=False), "cpu")
+
+
+def test_averaging_a_reader_with_the_hidden_class_and_one_without_keeps_the_trained_hidden_row() -> None:
+    torch.manual_seed(0)
+    old = Reader(len(CHARSET) + 1).state_dict()
+    new = train_reader.with_hidden_class(Reader(len(CHARSET) + 1).state_dict())
+    new["head.weight"][-1] += 1.0  # as if trained
+    assert train_reader.with_hidden_class(new) is new  # already has it
+    mean = average_reader.average(average_reader.unify_heads([old, old, new]))
+    torch.testing.assert_close(mean["head.weight"][-1], new["head.weight"][-1])
+    torch.testing.assert_close(
+        mean["head.weight"][:-1], (2 * old["head.weight"] + new["head.weight"][:-1]) / 3
+    )
+    assert float(new["head.bias"][-1]) == pytest.approx(
+        float(new["head.bias"][0]) + train_reader.HIDDEN_INIT_BIAS
+    )

@@ -22,6 +22,7 @@ from edge.plate import (
     HANGUL_PRIVATE,
     HANGUL_RENTAL,
     HANGUL_SPECIAL,
+    HIDDEN,
     KINDS,
     REGIONS,
     USE_HANGUL,
@@ -29,6 +30,7 @@ from edge.plate import (
     LineRole,
     constrained_decode,
     decode_line,
+    doubt_hidden,
     greedy_decode,
     is_valid,
     join_lines,
@@ -582,3 +584,73 @@ def test_join_lines_top_first() -> None:
 )
 def test_labels_are_normalised_as_the_reader_prints(raw: str, text: str) -> None:
     assert normalize_text(raw) == text
+
+
+# --- the hidden class of a reader trained with occluders ----------------------------------------------
+
+
+def with_hidden(frames: Sequence[Frame]) -> np.ndarray:
+    """`ctc`'s matrix with the hidden class after the charset; ``HIDDEN`` in a frame is its probability."""
+    probs = np.zeros((len(frames), len(CHARSET) + 2), np.float64)
+    for t, frame in enumerate(frames):
+        for ch, p in frame.items():
+            probs[t, len(CHARSET) + 1 if ch == HIDDEN else CHARSET.index(ch) + 1] = p
+        probs[t, BLANK] = 1.0 - sum(frame.values())
+    return probs
+
+
+@pytest.mark.parametrize(
+    ("frames", "role", "raw", "text", "joint"),
+    [
+        # the first digit of 937수2500 under a tow bar: the grammar fills the line without it, sure of
+        # every character it kept; the hidden class's 0.9 leaves a tenth of that
+        (
+            [*spell("93"), {HIDDEN: 0.9}, *spell("수2500")],
+            LineRole.SINGLE,
+            "93?수2500",
+            "93수2500",
+            0.1 * NINE**7,
+        ),
+        ([{HIDDEN: 0.95}, *spell("62소4871")], LineRole.SINGLE, "?62소4871", "62소4871", 0.05 * NINE**7),
+        # a plate in full view: a trace of the hidden class costs that much and no more
+        ([*spell("12가3456"), {HIDDEN: 0.02}], LineRole.SINGLE, "12가3456", "12가3456", 0.98 * NINE**7),
+        ([*spell("가3456")], LineRole.BOTTOM, "가3456", "가3456", NINE**5),
+        # the region of a two-line plate's top line hidden: 12 alone is a grammatical top line
+        (
+            [{HIDDEN: 0.9}, BLANK_FRAME, {HIDDEN: 0.9}, *spell("12")],
+            LineRole.TOP,
+            "??12",
+            "12",
+            0.1 * NINE**2,
+        ),
+    ],
+)
+def test_hidden_characters_become_doubt(
+    frames: list[Frame], role: LineRole, raw: str, text: str, joint: float
+) -> None:
+    read = decode_line(with_hidden(frames), role, CHARSET + HIDDEN)
+    assert read.raw_text == raw
+    assert read.text == text and read.valid
+    assert read.confidence == pytest.approx(joint)
+
+
+def test_a_reader_without_the_hidden_class_decodes_as_before() -> None:
+    probs = ctc([*spell("93"), *spell("수2500")])
+    assert decode_line(probs, LineRole.SINGLE) == decode_line(probs, LineRole.SINGLE, CHARSET)
+
+
+@pytest.mark.parametrize(
+    ("conf", "hidden", "scaled"),
+    [
+        ((0.9, 0.8), 0.0, (0.9, 0.8)),
+        ((0.9, 0.8), 0.75, (0.45, 0.4)),  # (1 - 0.75) ** (1/2) = 0.5 each: the joint is a quarter
+        ((0.9, 0.8), 1.0, (0.0, 0.0)),
+        ((), 0.5, ()),
+    ],
+)
+def test_doubt_hidden_shares_the_doubt_evenly(
+    conf: tuple[float, ...], hidden: float, scaled: tuple[float, ...]
+) -> None:
+    read = doubt_hidden(LineRead("12", conf, True, "12"), hidden)
+    assert read.char_conf == pytest.approx(scaled)
+    assert read.text == "12" and read.valid
