@@ -79,6 +79,7 @@ def decode_texts(labels: np.ndarray, lengths: np.ndarray) -> list[str]:
 
 
 def evaluate(model: Reader, data: dict[str, np.ndarray], batch: int = 512) -> float:
+    was_training = model.training
     model.eval()
     wrapper = ExportWrapper(model)
     device = next(model.parameters()).device
@@ -92,7 +93,7 @@ def evaluate(model: Reader, data: dict[str, np.ndarray], batch: int = 512) -> fl
             hits += sum(
                 greedy_decode(p, charset)[0] == t for p, t in zip(probs, truth[i : i + batch], strict=True)
             )
-    model.train()
+    model.train(was_training)
     return hits / max(len(truth), 1)
 
 
@@ -245,6 +246,25 @@ def _learning_rate(
     return float(floor + (args.lr - floor) * 0.5 * (1 + math.cos(math.pi * frac)))
 
 
+def only_hidden_row(model: Reader) -> list[nn.Parameter]:
+    """Freeze ``model`` but its head's hidden-class row (the last), and put it in evaluation mode, so that
+    batch norms and dropout stay as the parent had them: the parameters left to train.
+
+    What this buys: the parent's reads of every character are unchanged (only the softmax's sum grows by
+    the hidden class's share), so nothing it read right is lost, and the hidden class is a linear look
+    at features the parent already computes. What it cannot do: learn features the parent lacks."""
+    for p in model.parameters():
+        p.requires_grad_(False)
+    keep = torch.zeros(model.head.out_features, 1, device=model.head.weight.device)
+    keep[-1] = 1.0
+    for p in (model.head.weight, model.head.bias):
+        p.requires_grad_(True)
+        mask = keep if p.dim() == 2 else keep[:, 0]
+        p.register_hook(lambda g, m=mask: g * m)
+    model.eval()
+    return [model.head.weight, model.head.bias]
+
+
 def train(args: argparse.Namespace) -> Reader:
     torch.manual_seed(args.seed)
     rng = np.random.default_rng(args.seed)
@@ -275,7 +295,8 @@ def train(args: argparse.Namespace) -> Reader:
     if args.init is not None:  # continue an earlier run: no plateau to escape, decay from the start
         state = torch.load(args.init, map_location=device)
         model.load_state_dict(with_hidden_class(state) if args.hidden_class else state)
-    opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
+    params = only_hidden_row(model) if args.only_hidden else list(model.parameters())
+    opt = torch.optim.AdamW(params, lr=args.lr, weight_decay=0.0 if args.only_hidden else 1e-4)
     ctc = nn.CTCLoss(blank=0, zero_infinity=True)
     budget = args.minutes * 60.0 - (time.time() - t0)
     t0 = time.time()
@@ -319,7 +340,9 @@ def train(args: argparse.Namespace) -> Reader:
                 print(f"plateau escaped at step {step} ({escaped_at:.0f}s): decay starts", flush=True)
             if acc > best:
                 best = acc
-                if args.swa_start is None:  # an averaging run writes its average, never its best point
+                # an averaging run writes its average, never its best point; a hidden-row run its last
+                # (on the clean validation shard the untrained row scores best: it never fires)
+                if args.swa_start is None and not args.only_hidden:
                     best_state = {k: v.clone() for k, v in model.state_dict().items()}
             print(
                 f"step {step} t={elapsed:.0f}s loss={loss.item():.4f} lr={lr:.2e} val_exact={acc:.4f} "
@@ -387,6 +410,11 @@ def main(argv: list[str] | None = None) -> int:
         help="one class more after the charset for a hidden character (shards drawn with --occlude); "
         "an --init reader without it gains it",
     )
+    ap.add_argument(
+        "--only-hidden",
+        action="store_true",
+        help="train only the hidden class's row of the head, the rest of the --init reader frozen",
+    )
     ap.add_argument("--wait-minutes", type=float, default=0.0, help="wait this long for the first shards")
     ap.add_argument("--swa-start", type=float, help="share of the budget after which weights are averaged")
     ap.add_argument("--swa-lr", type=float, default=1e-4, help="learning rate held while averaging")
@@ -395,6 +423,11 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     if args.swa_start is not None and not 0.0 <= args.swa_start < 1.0:
         ap.error(f"--swa-start must be in [0, 1), got {args.swa_start}")
+    if args.only_hidden and not (args.hidden_class and args.init and args.swa_start is None):
+        ap.error(
+            "--only-hidden trains the hidden row of an --init reader: it needs --hidden-class and --init, "
+            "and no --swa-start (averaging would measure the frozen batch norms anew)"
+        )
     torch.set_num_threads(args.threads)
     model = train(args)
     save(model, args.out)

@@ -88,12 +88,15 @@ def test_weight_averaging_run_averages_every_nth_step_and_exports(
 
 
 def test_shipped_onnx_has_the_shape_of_the_network_in_the_code() -> None:
-    """A retrained network (other stride, other charset) must ship with its ONNX, or this fails."""
+    """A retrained network (other stride, other charset) must ship with its ONNX, or this fails; the
+    manifest says whether it has the hidden class (`edge.plate.HIDDEN`) after the charset."""
+    entry = json.loads((require_models() / "manifest.json").read_text(encoding="utf-8"))["models"]["reader"]
+    classes = len(CHARSET) + 1 + int(entry["hidden_class"])
     with torch.no_grad():
-        logits = Reader(len(CHARSET) + 1).eval()(torch.zeros(1, 1, READER_H, READER_W))
+        logits = Reader(classes).eval()(torch.zeros(1, 1, READER_H, READER_W))
     session = ort.InferenceSession(str(require_models() / "reader.onnx"), providers=["CPUExecutionProvider"])
     (probs,) = session.run(None, {"image": np.zeros((2, 1, READER_H, READER_W), np.float32)})
-    assert logits.shape == (1, TIME_STEPS, len(CHARSET) + 1)
+    assert logits.shape == (1, TIME_STEPS, classes)
     assert probs.shape == (2, *logits.shape[1:])
 
 
@@ -241,7 +244,7 @@ def test_the_shipped_reader_is_rebuilt_and_written(
     ]
     assert reader_from_onnx.main(argv) == 0
     assert "rebuilt" in capsys.readouterr().out
-    model = Reader(len(CHARSET) + 1)
+    model = Reader(output_classes(models / "reader.onnx"))  # with the hidden class when it has one
     model.load_state_dict(torch.load(out))
     x = np.random.default_rng(6).uniform(0, 255, (4, 1, READER_H, READER_W)).astype(np.float32)
     assert reader_from_onnx.max_difference(model, models / "reader.onnx", x) < reader_from_onnx.MAX_PROB_DIFF
@@ -313,3 +316,27 @@ def test_averaging_a_reader_with_the_hidden_class_and_one_without_keeps_the_trai
     assert float(new["head.bias"][-1]) == pytest.approx(
         float(new["head.bias"][0]) + train_reader.HIDDEN_INIT_BIAS
     )
+
+
+def test_training_only_the_hidden_row_leaves_every_other_weight_as_the_parent_had_it(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    for seed in (1, 2):
+        _shard(ShardJob(seed, 8, str(data), occlude=1.0))
+    init = tmp_path / "init.pt"
+    torch.manual_seed(0)
+    torch.save(Reader(len(CHARSET) + 1).state_dict(), init)
+    out = tmp_path / "reader.onnx"
+    args = f"--minutes 0.3 --batch 8 --warmup 1 --log-every 3 --val-size 8 --threads 1 --lr 0.1 --init {init}"
+    base = ["--data", str(data), "--out", str(out), *shlex.split(args)]
+    with pytest.raises(SystemExit):  # it needs the class it trains
+        train_reader.main([*base, "--only-hidden"])
+    assert train_reader.main([*base, "--hidden-class", "--only-hidden"]) == 0
+    parent = train_reader.with_hidden_class(torch.load(init))
+    written = torch.load(out.with_suffix(".pt"))
+    for k, v in parent.items():
+        if k.startswith("head."):
+            torch.testing.assert_close(written[k][:-1], v[:-1], rtol=0, atol=0)
+            assert not torch.equal(written[k][-1], v[-1])  # the hidden row trained
+        else:  # weights, and batch-norm statistics too (the network ran in evaluation mode)
+            torch.testing.assert_close(written[k], v, rtol=0, atol=0)
