@@ -272,18 +272,22 @@ def _models_dir_with(reader: Path, tmp_path: Path, hidden_class: bool) -> Path:
     return models
 
 
-def test_a_fine_tune_on_occluded_shards_gains_the_hidden_class_and_the_runtime_reads_with_it(
-    tmp_path: Path,
-) -> None:
-
+def _occluded_shards_and_a_parent(tmp_path: Path) -> tuple[Path, Path]:
+    """Two tiny shards of occluded plates, and a reader without the hidden class to start from."""
     data = tmp_path / "data"
     data.mkdir()
     for seed in (1, 2):
         _shard(ShardJob(seed, 8, str(data), occlude=1.0))
     init = tmp_path / "init.pt"
     torch.manual_seed(0)
-    parent = Reader(len(CHARSET) + 1).state_dict()
-    torch.save(parent, init)
+    torch.save(Reader(len(CHARSET) + 1).state_dict(), init)
+    return data, init
+
+
+def test_a_fine_tune_on_occluded_shards_gains_the_hidden_class_and_the_runtime_reads_with_it(
+    tmp_path: Path,
+) -> None:
+    data, init = _occluded_shards_and_a_parent(tmp_path)
     out = tmp_path / "reader.onnx"
     args = shlex.split(f"--minutes 0.03 --batch 8 --log-every 3 --val-size 8 --threads 1 --init {init}")
     with pytest.raises(SystemExit, match="--hidden-class"):  # the hidden labels need the class
@@ -319,13 +323,7 @@ def test_averaging_a_reader_with_the_hidden_class_and_one_without_keeps_the_trai
 
 
 def test_training_only_the_hidden_row_leaves_every_other_weight_as_the_parent_had_it(tmp_path: Path) -> None:
-    data = tmp_path / "data"
-    data.mkdir()
-    for seed in (1, 2):
-        _shard(ShardJob(seed, 8, str(data), occlude=1.0))
-    init = tmp_path / "init.pt"
-    torch.manual_seed(0)
-    torch.save(Reader(len(CHARSET) + 1).state_dict(), init)
+    data, init = _occluded_shards_and_a_parent(tmp_path)
     out = tmp_path / "reader.onnx"
     args = f"--minutes 0.3 --batch 8 --warmup 1 --log-every 3 --val-size 8 --threads 1 --lr 0.1 --init {init}"
     base = ["--data", str(data), "--out", str(out), *shlex.split(args)]
