@@ -250,9 +250,11 @@ def only_hidden_row(model: Reader) -> list[nn.Parameter]:
     """Freeze ``model`` but its head's hidden-class row (the last), and put it in evaluation mode, so that
     batch norms and dropout stay as the parent had them: the parameters left to train.
 
-    What this buys: the parent's reads of every character are unchanged (only the softmax's sum grows by
-    the hidden class's share), so nothing it read right is lost, and the hidden class is a linear look
-    at features the parent already computes. What it cannot do: learn features the parent lacks."""
+    What this buys: the parent's scores of every character and the blank are unchanged, relative to one
+    another (the softmax only shares its mass with the hidden class), so a time step reads as it did
+    unless the hidden class wins it, and the hidden class is a linear look at features the parent
+    already computes. What it cannot do: learn features the parent lacks (a whole-network fine-tune
+    doubted occluded plates better and read clean ones worse: models/HISTORY.md)."""
     for p in model.parameters():
         p.requires_grad_(False)
     keep = torch.zeros(model.head.out_features, 1, device=model.head.weight.device)
