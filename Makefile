@@ -180,6 +180,9 @@ LOCATOR_CMD = $(PY) -m models.training.train_locator --plates $(LOCATOR_PLATES) 
 	&& $(PY) -m models.training.train_locator --plates $(LOCATOR_TUNE_PLATES) --loose $(LOCATOR_LOOSE_PLATES) --minutes $(LOCATOR_LOOSE_MINUTES) --out models/locator.onnx --seed $(LOCATOR_TUNE_SEED) --init models/locator.pt --lr 5e-4 --threads 2 --workers 2 \
 	&& $(PY) -m models.training.train_locator --plates $(LOCATOR_ROLL_PLATES) --loose $(LOCATOR_ROLL_LOOSE) --roll 30 --minutes $(LOCATOR_ROLL_MINUTES) --out models/locator.onnx --seed $(LOCATOR_ROLL_SEED) --init models/locator.onnx --lr 5e-4 --threads 2 --workers 2
 
+# the number of misreads in an eval failures CSV (its one argument) reported at confidence >= 0.95
+SURE_MISREADS = $(PY) -c "import csv,sys; r=list(csv.DictReader(open(sys.argv[1],encoding='utf-8'))); print('sure misreads:', sum(float(x['confidence'])>=0.95 for x in r))"
+
 .PHONY: demo demo-images models reader-data reader-tune-data reader-tune2-data reader-tune6-data reader-cam-data reader-swa-data reader-varied-data reader-built-data reader-letters-data reader-hieut-data reader-digits-data reader-occlude-data reader-pt reader-int8 testset testset-loose testset-unseen testset-built testset-occluded probes-turned probes-light probes-crops calibset reader locator detector scenes eval-scenes eval-synthetic contact-sheet
 
 ## reader-data: synthetic reader shards in build/reader-data (resumable)
@@ -249,7 +252,7 @@ probes-crops: venv
 	for p in occluded letterboxed; do \
 	  $(PY) -m models.training.probes $$p --manifest build/testset/manifest.csv --first 400 --out build/probe-$$p \
 	  && $(VENV)/bin/plate-edge eval --manifest build/probe-$$p/manifest.csv --failures build/probe-$$p/failures.csv | tail -1 \
-	  && $(PY) -c "import csv,sys; r=list(csv.DictReader(open(sys.argv[1],encoding='utf-8'))); print('sure misreads:', sum(float(x['confidence'])>=0.95 for x in r))" build/probe-$$p/failures.csv \
+	  && $(SURE_MISREADS) build/probe-$$p/failures.csv \
 	  || exit 1; \
 	done
 
@@ -266,7 +269,7 @@ testset-built: venv
 testset-occluded: venv
 	$(PY) -m models.training.dataset testset --out build/testset-occluded --plates $(TESTSET_OCCLUDED_PLATES) --seed $(TESTSET_OCCLUDED_SEED) --occlude 1.0
 	$(VENV)/bin/plate-edge eval --manifest build/testset-occluded/manifest.csv --failures build/testset-occluded/failures.csv | tail -1
-	$(PY) -c "import csv,sys; r=list(csv.DictReader(open(sys.argv[1],encoding='utf-8'))); print('sure misreads:', sum(float(x['confidence'])>=0.95 for x in r))" build/testset-occluded/failures.csv
+	$(SURE_MISREADS) build/testset-occluded/failures.csv
 
 ## calibset: a second seeded set, only for calibrating the confidence (never scored)
 calibset: venv

@@ -17,9 +17,8 @@ from pathlib import Path
 
 import torch
 
-from edge.plate import CHARSET
 from models.training.reader_model import Reader
-from models.training.train_reader import save
+from models.training.train_reader import has_hidden_class, save, with_hidden_class
 
 
 def average(states: list[dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
@@ -42,21 +41,12 @@ def unify_heads(states: list[dict[str, torch.Tensor]]) -> list[dict[str, torch.T
     """States of readers with and without the hidden class (`train_reader --hidden-class`), all with it:
     those without gain the mean hidden row of those with it. A fresh row averaged in would only dilute
     what the fine-tune learnt of hidden characters; the rest of the network is shared and averages."""
-    with_hidden = [s for s in states if s["head.weight"].shape[0] == len(CHARSET) + 2]
-    if not with_hidden or len(with_hidden) == len(states):
+    with_hidden = [s for s in states if has_hidden_class(s)]
+    if not with_hidden:
         return states
     weight = torch.stack([s["head.weight"][-1:] for s in with_hidden]).mean(0)
     bias = torch.stack([s["head.bias"][-1:] for s in with_hidden]).mean(0)
-    return [
-        s
-        if s["head.weight"].shape[0] == len(CHARSET) + 2
-        else {
-            **s,
-            "head.weight": torch.cat([s["head.weight"], weight]),
-            "head.bias": torch.cat([s["head.bias"], bias]),
-        }
-        for s in states
-    ]
+    return [with_hidden_class(s, (weight, bias)) for s in states]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -102,17 +102,24 @@ def evaluate(model: Reader, data: dict[str, np.ndarray], batch: int = 512) -> fl
 HIDDEN_INIT_BIAS = -6.0
 
 
-def with_hidden_class(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+def has_hidden_class(state: dict[str, torch.Tensor]) -> bool:
+    """Whether a reader's weights have the hidden class's row after the charset's."""
+    return int(state["head.weight"].shape[0]) == len(LABEL_CHARSET) + 1
+
+
+def with_hidden_class(
+    state: dict[str, torch.Tensor], row: tuple[torch.Tensor, torch.Tensor] | None = None
+) -> dict[str, torch.Tensor]:
     """A reader's weights with the hidden class (`edge.plate.HIDDEN`) added after the charset, if it
-    has none: a zero row in the head, its bias `HIDDEN_INIT_BIAS` below the blank's."""
-    weight, bias = state["head.weight"], state["head.bias"]
-    if weight.shape[0] == len(LABEL_CHARSET) + 1:
+    has none: the head's new row is ``row`` (weight (1, F), bias (1,)), by default a zero row whose
+    bias is `HIDDEN_INIT_BIAS` below the blank's."""
+    if has_hidden_class(state):
         return state
-    return {
-        **state,
-        "head.weight": torch.cat([weight, torch.zeros_like(weight[:1])]),
-        "head.bias": torch.cat([bias, bias[:1] + HIDDEN_INIT_BIAS]),
-    }
+    weight, bias = state["head.weight"], state["head.bias"]
+    new_weight, new_bias = (
+        row if row is not None else (torch.zeros_like(weight[:1]), bias[:1] + HIDDEN_INIT_BIAS)
+    )
+    return {**state, "head.weight": torch.cat([weight, new_weight]), "head.bias": torch.cat([bias, new_bias])}
 
 
 def augment(x: torch.Tensor, jitter: float = 0.0, occlude: float = 0.0) -> torch.Tensor:
