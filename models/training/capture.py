@@ -14,6 +14,7 @@ import numpy as np
 
 from edge.areas import MAIN_TEXT_SHARE, plate_height
 from models.training.glyphs import HANGUL_FONTS, LATIN_FONTS, available, text_mask
+from models.training.video_codec import draw_h264
 
 _DEALER_TEXT = ("현대자동차", "기아", "OO모터스", "서울 강남지점", "02-555-1234", "1588-0000",
                 "AUTO", "HYUNDAI", "KIA", "BMW", "GENESIS", "쌍용", "르노")  # fmt: skip
@@ -275,8 +276,13 @@ def interlace(img: np.ndarray, shift: int, bob: bool) -> np.ndarray:
     return out
 
 
-def degrade(img: np.ndarray, rng: np.random.Generator, quad: np.ndarray, char_h: float) -> np.ndarray:
-    """The photometric half of `capture`: RGB float image in, camera-like BGR uint8 out."""
+def degrade(
+    img: np.ndarray, rng: np.random.Generator, quad: np.ndarray, char_h: float, video: float = 0.0
+) -> np.ndarray:
+    """The photometric half of `capture`: RGB float image in, camera-like BGR uint8 out.
+
+    ``video``: the share of images whose codec is H.264 (`video_codec.draw_h264`) instead of JPEG. At 0
+    nothing more is drawn from ``rng``, so the seeded sets draw what they always drew."""
     img = img.astype(np.float32)  # a copy: the caller keeps the clean image to score legibility
     h, w = img.shape[:2]
     if rng.random() < 0.15:  # night, IR illuminator: grey, retroreflective plate bright, rest dark
@@ -335,6 +341,8 @@ def degrade(img: np.ndarray, rng: np.random.Generator, quad: np.ndarray, char_h:
         img = camera_sharpen(img, rng.uniform(0.6, 1.6), rng.uniform(0.4, 1.8))
     out = np.clip(img, 0, 255).astype(np.uint8)
     out = cv2.cvtColor(out, cv2.COLOR_RGB2BGR)
+    if video > 0 and rng.random() < video:
+        return draw_h264(out, rng, char_h)
     if rng.random() < 0.85:
         _ok, buf = cv2.imencode(".jpg", out, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(15, 96))])
         out = cv2.imdecode(buf, cv2.IMREAD_COLOR)

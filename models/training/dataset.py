@@ -70,18 +70,23 @@ def film_scored(
     typefaces: str = "standard",
 ) -> tuple[PlateSpec, np.ndarray, np.ndarray, float, float]:
     """`film`, plus the legibility score of the plate's least legible line."""
-    spec, image, quad, char_h, score, _lines = _film(rng, style, min_legibility, window, typefaces, 0.0)
+    spec, image, quad, char_h, score, _lines = _film(rng, style, min_legibility, window, typefaces, 0.0, 0.0)
     return spec, image, quad, char_h, score
 
 
 def film_labelled(
-    rng: np.random.Generator, style: str | None = None, typefaces: str = "standard", occlude: float = 0.0
+    rng: np.random.Generator,
+    style: str | None = None,
+    typefaces: str = "standard",
+    occlude: float = 0.0,
+    video: float = 0.0,
 ) -> tuple[PlateSpec, np.ndarray, np.ndarray, float, tuple[str, ...]]:
     """`film`, with an occluder in front of the share ``occlude`` of plates (`occluders`), and the
-    labels of the plate's lines: `edge.plate.HIDDEN` where a character is hidden. With ``occlude`` 0 it
-    draws exactly what `film` draws."""
+    labels of the plate's lines: `edge.plate.HIDDEN` where a character is hidden. ``video``: the share
+    of plates filmed through H.264 rather than JPEG (`capture.degrade`). With both 0 it draws exactly
+    what `film` draws."""
     spec, image, quad, char_h, _score, lines = _film(
-        rng, style, MIN_LEGIBILITY, WINDOW_MARGIN, typefaces, occlude
+        rng, style, MIN_LEGIBILITY, WINDOW_MARGIN, typefaces, occlude, video
     )
     return spec, image, quad, char_h, lines
 
@@ -93,6 +98,7 @@ def _film(
     window: tuple[float, float],
     typefaces: str,
     occlude: float,
+    video: float,
 ) -> tuple[PlateSpec, np.ndarray, np.ndarray, float, float, tuple[str, ...]]:
     spec = sample_spec(rng, style)
     char_h = sample_char_height(rng)
@@ -105,7 +111,7 @@ def _film(
         plate, lines = occlude_plate(plate, spec, boxes, rng)
     for _attempt in range(8):
         scene, quad = mount(plate, rng, spec.two_line, char_h, window)
-        image = degrade(scene, rng, quad, char_h)
+        image = degrade(scene, rng, quad, char_h, video)
         score = plate_legibility(scene, image, quad, spec.two_line)
         if score >= min_legibility:
             break
@@ -142,7 +148,8 @@ class ShardJob:
     ``locator``: a models folder whose locator finds the quad for half the plates, so the reader learns
     the errors of the quads it is given at run time (else every quad is `detector_error`'s);
     ``typefaces``: `glyphs.TYPEFACES` (the shipped reader trained on "standard" only; README, Models);
-    ``occlude``: share of plates with an occluder in front (`film_labelled`), labelled `HIDDEN`."""
+    ``occlude``: share of plates with an occluder in front (`film_labelled`), labelled `HIDDEN`;
+    ``video``: share of plates filmed through H.264 rather than JPEG (`video_codec`)."""
 
     seed: int
     plates: int
@@ -151,6 +158,7 @@ class ShardJob:
     locator: str | None = None
     typefaces: str = "standard"
     occlude: float = 0.0
+    video: float = 0.0
 
 
 def _run_quad(
@@ -174,7 +182,7 @@ def _shard(job: ShardJob) -> str:
     images, labels, lengths, char_hs, kinds = [], [], [], [], []
     for _ in range(job.plates):
         style = str(rng.choice(REGION_STYLES)) if job.focus and rng.random() < job.focus else None
-        spec, image, quad, char_h, lines = film_labelled(rng, style, job.typefaces, job.occlude)
+        spec, image, quad, char_h, lines = film_labelled(rng, style, job.typefaces, job.occlude, job.video)
         cuts = cut_areas(image, _run_quad(locator, image, quad, rng), spec.two_line)
         for cut, text in zip(cuts, lines, strict=True):
             images.append(cut.pixels)
@@ -208,12 +216,13 @@ def make_shards(
     locator: Path | None = None,
     typefaces: str = "standard",
     occlude: float = 0.0,
+    video: float = 0.0,
 ) -> list[str]:
     """Shards ``start`` .. ``start + plates / per_shard`` of a seed; existing complete shards are kept."""
     out.mkdir(parents=True, exist_ok=True)
     where = str(locator) if locator else None
     jobs = [
-        ShardJob(seed * 100_000 + i, per_shard, str(out), focus, where, typefaces, occlude)
+        ShardJob(seed * 100_000 + i, per_shard, str(out), focus, where, typefaces, occlude, video)
         for i in range(start, start + max(1, plates // per_shard))
         if not (out / f"shard-{seed * 100_000 + i}.npz").exists()
     ]
@@ -306,6 +315,9 @@ def main(argv: list[str] | None = None) -> int:
         help="share of plates with an occluder (shards: labelled hidden)",
     )
     ap.add_argument(
+        "--video", type=float, default=0.0, help="shards: share of plates filmed through H.264, not JPEG"
+    )
+    ap.add_argument(
         "--typefaces",
         choices=list(TYPEFACES),
         default="standard",
@@ -326,10 +338,13 @@ def main(argv: list[str] | None = None) -> int:
             locator=a.locator,
             typefaces=a.typefaces,
             occlude=a.occlude,
+            video=a.video,
         )
         for p in shards:  # resumable: existing shards are skipped
             print(p, flush=True)
     elif a.what == "testset":
+        if a.video:
+            ap.error("--video is for shards: probe a set's codec with `probes h264`")
         window = LOOSE_WINDOW if a.loose else WINDOW_MARGIN
         if a.occlude and a.loose:
             ap.error("--occlude draws crops with the usual window: drop --loose")

@@ -20,6 +20,12 @@ three fifths (a tow bar, a bike rack, tape over a character). No reader can read
 question is how often it says it is sure of a wrong read. ``letterboxed``: each crop centred on a
 black square, as a data set prepared for a square-input network would hand it over.
 
+``h264``: each crop through H.264 at quantizer ``--qp`` (`video_codec.h264`), as a key frame or, with
+``--motion PX``, as a frame predicted from the previous one, the plate moved ``PX`` pixels sideways
+(alternating in sign row by row). The crops were drawn with their own JPEG round, so this is a second
+codec on top of the first; compare with ``jpeg --quality Q`` at the same PSNR (both print it), not
+with the set as drawn.
+
 The labels are the source's; the seeded sets themselves stay as drawn.
 """
 
@@ -35,6 +41,7 @@ import cv2
 import numpy as np
 
 from edge.evaluate import read_manifest
+from models.training.video_codec import h264
 
 
 def turn(image: np.ndarray, degrees: float) -> np.ndarray:
@@ -91,6 +98,33 @@ def letterboxed(image: np.ndarray) -> np.ndarray:
     return out
 
 
+def jpeg(image: np.ndarray, quality: int) -> np.ndarray:
+    """``image`` through JPEG at ``quality`` (OpenCV's encoder, 4:2:0 as cameras send it)."""
+    _ok, buf = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, quality])
+    return cv2.imdecode(buf, cv2.IMREAD_COLOR)
+
+
+def psnr(a: np.ndarray, b: np.ndarray) -> float:
+    """Peak signal-to-noise ratio of ``b`` against ``a`` (uint8, same shape), in dB; 99 when equal."""
+    mse = float(np.mean((a.astype(np.float32) - b.astype(np.float32)) ** 2))
+    return 99.0 if mse == 0.0 else 10.0 * float(np.log10(255.0**2 / mse))
+
+
+def codec_set(
+    manifest: Path, out: Path, change: Callable[[int, np.ndarray], np.ndarray], first: int | None
+) -> float:
+    """`probe_set` with a codec ``change``; returns the median PSNR of the changed crops (dB)."""
+    scores: list[float] = []
+
+    def scored(i: int, image: np.ndarray) -> np.ndarray:
+        changed = change(i, image)
+        scores.append(psnr(image, changed))
+        return changed
+
+    probe_set(manifest, out, scored, first)
+    return float(np.median(scores))
+
+
 def turned_set(manifest: Path, out: Path, degrees: float, first: int | None = None) -> Path:
     """The crops of ``manifest`` (its first ``first`` rows) turned by +-``degrees``, with a manifest."""
     return probe_set(manifest, out, lambda i, image: turn(image, degrees if i % 2 else -degrees), first)
@@ -128,11 +162,14 @@ def probe_set(
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m models.training.probes", description=__doc__)
-    ap.add_argument("what", choices=["turned", "dim", "hazy", "occluded", "letterboxed"])
+    ap.add_argument("what", choices=["turned", "dim", "hazy", "occluded", "letterboxed", "h264", "jpeg"])
     ap.add_argument("--manifest", type=Path, required=True, help="a set of crops (kind crop) to change")
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--degrees", type=float, help="turned: by how much")
     ap.add_argument("--first", type=int, help="only the first N rows")
+    ap.add_argument("--qp", type=int, help="h264: the quantizer (0-51; cameras send 28-38)")
+    ap.add_argument("--motion", type=float, help="h264: a predicted frame, the plate moved this many px")
+    ap.add_argument("--quality", type=int, help="jpeg: the quality (1-100)")
     a = ap.parse_args(argv)
     if a.what == "turned":
         if a.degrees is None:
@@ -141,6 +178,21 @@ def main(argv: list[str] | None = None) -> int:
     elif a.what == "occluded":
         rng = np.random.default_rng(BAR_SEED)
         print(probe_set(a.manifest, a.out, lambda _i, image: occluded(image, rng), a.first))
+    elif a.what == "h264":
+        if a.qp is None:
+            ap.error("h264 needs --qp")
+        qp, motion = a.qp, a.motion
+
+        def coded(i: int, image: np.ndarray) -> np.ndarray:
+            return h264(image, qp, None if motion is None else (motion if i % 2 else -motion, 0.0))
+
+        print(f"median PSNR {codec_set(a.manifest, a.out, coded, a.first):.1f} dB")
+    elif a.what == "jpeg":
+        if a.quality is None:
+            ap.error("jpeg needs --quality")
+        quality = a.quality
+        median = codec_set(a.manifest, a.out, lambda _i, image: jpeg(image, quality), a.first)
+        print(f"median PSNR {median:.1f} dB")
     elif a.what == "letterboxed":
         print(probe_set(a.manifest, a.out, lambda _i, image: letterboxed(image), a.first))
     else:
