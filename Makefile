@@ -183,7 +183,7 @@ LOCATOR_CMD = $(PY) -m models.training.train_locator --plates $(LOCATOR_PLATES) 
 # the number of misreads in an eval failures CSV (its one argument) reported at confidence >= 0.95
 SURE_MISREADS = $(PY) -c "import csv,sys; r=list(csv.DictReader(open(sys.argv[1],encoding='utf-8'))); print('sure misreads:', sum(float(x['confidence'])>=0.95 for x in r))"
 
-.PHONY: demo demo-images models reader-data reader-tune-data reader-tune2-data reader-tune6-data reader-cam-data reader-swa-data reader-varied-data reader-built-data reader-letters-data reader-hieut-data reader-digits-data reader-occlude-data reader-pt reader-int8 testset testset-loose testset-unseen testset-built testset-occluded probes-turned probes-light probes-crops calibset reader locator detector scenes eval-scenes eval-synthetic contact-sheet
+.PHONY: demo demo-images models reader-data reader-tune-data reader-tune2-data reader-tune6-data reader-cam-data reader-swa-data reader-varied-data reader-built-data reader-letters-data reader-hieut-data reader-digits-data reader-occlude-data reader-pt reader-int8 testset testset-loose testset-unseen testset-built testset-occluded probes-turned probes-light probes-crops probes-codec calibset reader locator detector scenes eval-scenes eval-synthetic contact-sheet
 
 ## reader-data: synthetic reader shards in build/reader-data (resumable)
 reader-data: venv
@@ -254,6 +254,18 @@ probes-crops: venv
 	  && $(VENV)/bin/plate-edge eval --manifest build/probe-$$p/manifest.csv --failures build/probe-$$p/failures.csv | tail -1 \
 	  && $(SURE_MISREADS) build/probe-$$p/failures.csv \
 	  || exit 1; \
+	done
+
+## probes-codec: the first 400 test plates through H.264 at quantizer 30 / 38 / 44 as key frames and as
+##               predicted frames (the plate moved 4 px since the last), and through JPEG at quality 35 / 20
+##               / 10 (about the same PSNR, printed), in build/probe-h264-* and build/probe-jpeg-*, scored:
+##               the README's codec figures; needs build/testset (make testset)
+probes-codec: venv
+	for p in "h264 30" "h264 38" "h264 44" "h264 30 4" "h264 38 4" "h264 44 4" "jpeg 35" "jpeg 20" "jpeg 10"; do \
+	  set -- $$p; out=build/probe-$$1-$$2$${3:+-moving}; \
+	  if [ $$1 = h264 ]; then args="--qp $$2$${3:+ --motion $$3}"; else args="--quality $$2"; fi; \
+	  echo "$$1 $$args: $$($(PY) -m models.training.probes $$1 $$args --manifest build/testset/manifest.csv --first 400 --out $$out)" \
+	  && $(VENV)/bin/plate-edge eval --manifest $$out/manifest.csv | tail -1 || exit 1; \
 	done
 
 ## testset-built: seeded plates drawn as the digits stage's data is (built-digits: a quarter of them in the fonts

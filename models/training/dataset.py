@@ -80,13 +80,14 @@ def film_labelled(
     typefaces: str = "standard",
     occlude: float = 0.0,
     video: float = 0.0,
+    window: tuple[float, float] = WINDOW_MARGIN,
 ) -> tuple[PlateSpec, np.ndarray, np.ndarray, float, tuple[str, ...]]:
     """`film`, with an occluder in front of the share ``occlude`` of plates (`occluders`), and the
     labels of the plate's lines: `edge.plate.HIDDEN` where a character is hidden. ``video``: the share
     of plates filmed through H.264 rather than JPEG (`capture.degrade`). With both 0 it draws exactly
     what `film` draws."""
     spec, image, quad, char_h, _score, lines = _film(
-        rng, style, MIN_LEGIBILITY, WINDOW_MARGIN, typefaces, occlude, video
+        rng, style, MIN_LEGIBILITY, window, typefaces, occlude, video
     )
     return spec, image, quad, char_h, lines
 
@@ -258,7 +259,7 @@ def make_testset(
         for i in range(plates):
             style = styles[i % len(styles)]  # every kind as often
             if occlude > 0:
-                spec, image, _quad, _h, _lines = film_labelled(rng, style, typefaces, occlude)
+                spec, image, _quad, _h, _lines = film_labelled(rng, style, typefaces, occlude, window=window)
             else:
                 spec, image, _quad, _ = film(rng, style, window=window, typefaces=typefaces)
             name = f"{i:05d}_{spec.style}.{ext}"
@@ -346,8 +347,6 @@ def main(argv: list[str] | None = None) -> int:
         if a.video:
             ap.error("--video is for shards: probe a set's codec with `probes h264`")
         window = LOOSE_WINDOW if a.loose else WINDOW_MARGIN
-        if a.occlude and a.loose:
-            ap.error("--occlude draws crops with the usual window: drop --loose")
         print(make_testset(a.out, a.plates, a.seed, a.ext, window, a.typefaces, a.occlude))
     else:
         print(contact_sheet(a.out, a.seed))

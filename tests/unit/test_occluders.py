@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from edge.plate import HIDDEN
+from models.training.capture import LOOSE_WINDOW
 from models.training.dataset import LABEL_CHARSET, encode, film, film_labelled
 from models.training.occluders import SPILL, occlude
 from models.training.plates import STYLES, Box, render_plate, sample_spec
@@ -95,3 +96,15 @@ def test_the_same_seed_draws_the_same_occluded_plate() -> None:
     b = film_labelled(np.random.default_rng(8), occlude=1.0)
     np.testing.assert_array_equal(a[1], b[1])
     assert a[4] == b[4]
+
+
+@pytest.mark.parametrize("seed", [8, 9, 10])
+def test_an_occluded_plate_can_be_filmed_loose(seed: int) -> None:
+    usual = film_labelled(np.random.default_rng(seed), occlude=1.0)
+    loose = film_labelled(np.random.default_rng(seed), occlude=1.0, window=LOOSE_WINDOW)
+    assert loose[0] == usual[0] and loose[4] == usual[4]  # the same plate, the same occluder's labels
+
+    def plate_share(image: np.ndarray, quad: np.ndarray) -> float:
+        return float(np.ptp(quad[:, 0])) / image.shape[1]
+
+    assert plate_share(loose[1], loose[2]) < plate_share(usual[1], usual[2])

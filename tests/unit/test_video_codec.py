@@ -11,7 +11,6 @@ import numpy as np
 import pytest
 
 from models.training import capture
-from models.training.dataset import film, film_labelled
 from models.training.probes import jpeg, main, psnr
 from models.training.video_codec import QP_RANGE, draw_h264, h264
 
@@ -99,12 +98,6 @@ def test_with_video_every_image_goes_through_h264(monkeypatch: pytest.MonkeyPatc
         out = capture.degrade(scene, np.random.default_rng(seed), quad, 30.0, video=1.0)
         assert out.shape == (80, 260, 3) and out.dtype == np.uint8
     assert coded == [80, 80, 80]
-
-
-def test_film_labelled_without_video_or_occluders_is_film() -> None:
-    spec_a, image_a, _q, _h = film(np.random.default_rng(11))
-    spec_b, image_b, _q2, _h2, lines = film_labelled(np.random.default_rng(11), video=0.0)
-    assert spec_a == spec_b and np.array_equal(image_a, image_b) and lines == spec_a.lines
 
 
 def _source(tmp_path: Path) -> Path:
