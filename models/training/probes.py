@@ -20,11 +20,11 @@ three fifths (a tow bar, a bike rack, tape over a character). No reader can read
 question is how often it says it is sure of a wrong read. ``letterboxed``: each crop centred on a
 black square, as a data set prepared for a square-input network would hand it over.
 
-``h264``: each crop through H.264 at quantizer ``--qp`` (`video_codec.h264`), as a key frame or, with
-``--motion PX``, as a frame predicted from the previous one, the plate moved ``PX`` pixels sideways
-(alternating in sign row by row). The crops were drawn with their own JPEG round, so this is a second
-codec on top of the first; compare with ``jpeg --quality Q`` at the same PSNR (both print it), not
-with the set as drawn.
+``h264``/``hevc``: each crop through H.264 / H.265 at quantizer ``--qp`` (`video_codec`), as a key
+frame or, with ``--motion PX``, as a frame predicted from the previous one, the plate moved ``PX``
+pixels sideways (alternating in sign row by row). The crops were drawn with their own JPEG round, so
+this is a second codec on top of the first; compare with ``jpeg --quality Q`` at the same PSNR (both
+print it), not with the set as drawn.
 
 The labels are the source's; the seeded sets themselves stay as drawn.
 """
@@ -41,7 +41,7 @@ import cv2
 import numpy as np
 
 from edge.evaluate import read_manifest
-from models.training.video_codec import h264
+from models.training.video_codec import h264, hevc
 
 
 def turn(image: np.ndarray, degrees: float) -> np.ndarray:
@@ -162,13 +162,17 @@ def probe_set(
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m models.training.probes", description=__doc__)
-    ap.add_argument("what", choices=["turned", "dim", "hazy", "occluded", "letterboxed", "h264", "jpeg"])
+    ap.add_argument(
+        "what", choices=["turned", "dim", "hazy", "occluded", "letterboxed", "h264", "hevc", "jpeg"]
+    )
     ap.add_argument("--manifest", type=Path, required=True, help="a set of crops (kind crop) to change")
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--degrees", type=float, help="turned: by how much")
     ap.add_argument("--first", type=int, help="only the first N rows")
-    ap.add_argument("--qp", type=int, help="h264: the quantizer (0-51; cameras send 28-38)")
-    ap.add_argument("--motion", type=float, help="h264: a predicted frame, the plate moved this many px")
+    ap.add_argument("--qp", type=int, help="h264, hevc: the quantizer (0-51; cameras send 28-38)")
+    ap.add_argument(
+        "--motion", type=float, help="h264, hevc: a predicted frame, the plate moved this many px"
+    )
     ap.add_argument("--quality", type=int, help="jpeg: the quality (1-100)")
     a = ap.parse_args(argv)
     if a.what == "turned":
@@ -178,13 +182,13 @@ def main(argv: list[str] | None = None) -> int:
     elif a.what == "occluded":
         rng = np.random.default_rng(BAR_SEED)
         print(probe_set(a.manifest, a.out, lambda _i, image: occluded(image, rng), a.first))
-    elif a.what == "h264":
+    elif a.what in ("h264", "hevc"):
         if a.qp is None:
-            ap.error("h264 needs --qp")
-        qp, motion = a.qp, a.motion
+            ap.error(f"{a.what} needs --qp")
+        qp, motion, codec = a.qp, a.motion, h264 if a.what == "h264" else hevc
 
         def coded(i: int, image: np.ndarray) -> np.ndarray:
-            return h264(image, qp, None if motion is None else (motion if i % 2 else -motion, 0.0))
+            return codec(image, qp, None if motion is None else (motion if i % 2 else -motion, 0.0))
 
         print(f"median PSNR {codec_set(a.manifest, a.out, coded, a.first):.1f} dB")
     elif a.what == "jpeg":

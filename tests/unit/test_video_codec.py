@@ -4,6 +4,7 @@ seeded draws it must leave alone."""
 from __future__ import annotations
 
 import csv
+from collections.abc import Callable
 from pathlib import Path
 
 import cv2
@@ -12,7 +13,9 @@ import pytest
 
 from models.training import capture
 from models.training.probes import jpeg, main, psnr
-from models.training.video_codec import QP_RANGE, draw_h264, h264
+from models.training.video_codec import QP_RANGE, draw_h264, h264, hevc
+
+Codec = Callable[..., np.ndarray]
 
 
 def _plate_like(h: int, w: int) -> np.ndarray:
@@ -27,27 +30,31 @@ def _plate_like(h: int, w: int) -> np.ndarray:
 
 
 @pytest.mark.parametrize("shape", [(48, 160), (49, 161), (17, 63)])
-def test_a_round_trip_keeps_the_shape_and_the_picture(shape: tuple[int, int]) -> None:
+@pytest.mark.parametrize("codec", [h264, hevc])
+def test_a_round_trip_keeps_the_shape_and_the_picture(shape: tuple[int, int], codec: Codec) -> None:
     image = _plate_like(*shape)
-    out = h264(image, 24)
+    out = codec(image, 24)
     assert out.shape == image.shape and out.dtype == np.uint8
     assert psnr(image, out) > 30.0
 
 
-def test_the_same_picture_codes_the_same() -> None:
+@pytest.mark.parametrize("codec", [h264, hevc])
+def test_the_same_picture_codes_the_same(codec: Codec) -> None:
     image = _plate_like(48, 160)
-    assert np.array_equal(h264(image, 34, (3.0, 1.0)), h264(image, 34, (3.0, 1.0)))
+    assert np.array_equal(codec(image, 34, (3.0, 1.0)), codec(image, 34, (3.0, 1.0)))
 
 
-def test_a_coarser_quantizer_loses_more() -> None:
+@pytest.mark.parametrize("codec", [h264, hevc])
+def test_a_coarser_quantizer_loses_more(codec: Codec) -> None:
     image = _plate_like(64, 200)
-    scores = [psnr(image, h264(image, qp)) for qp in (18, 30, 42)]
+    scores = [psnr(image, codec(image, qp)) for qp in (18, 30, 42)]
     assert scores[0] > scores[1] > scores[2]
 
 
-def test_a_predicted_frame_is_not_the_key_frame() -> None:
+@pytest.mark.parametrize("codec", [h264, hevc])
+def test_a_predicted_frame_is_not_the_key_frame(codec: Codec) -> None:
     image = _plate_like(64, 200)
-    key, predicted = h264(image, 36), h264(image, 36, (4.0, 0.0))
+    key, predicted = codec(image, 36), codec(image, 36, (4.0, 0.0))
     assert not np.array_equal(key, predicted)
     assert psnr(image, predicted) > 20.0  # the car moved; the plate is still there
 
@@ -147,7 +154,7 @@ def test_the_jpeg_probe_codes_each_crop(tmp_path: Path) -> None:
     assert np.array_equal(cv2.imread(str(tmp_path / "j" / "images" / "c.png")), jpeg(source, 20))
 
 
-@pytest.mark.parametrize(("what", "missing"), [("h264", "--qp"), ("jpeg", "--quality")])
+@pytest.mark.parametrize(("what", "missing"), [("h264", "--qp"), ("hevc", "--qp"), ("jpeg", "--quality")])
 def test_a_codec_probe_needs_its_setting(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], what: str, missing: str
 ) -> None:
