@@ -132,6 +132,10 @@ READER_OCCLUDE_SEED ?= 85
 READER_OCCLUDE_PLATES ?= 20000
 READER_HIDDEN_SEED ?= 86
 READER_HIDDEN_MINUTES ?= 14
+# the thirteenth stage: plates half of them filmed through H.264 (video_codec.py), a fifth with an occluder
+READER_VIDEO_SEED ?= 87
+READER_VIDEO_PLATES ?= 50000
+READER_VIDEO_MINUTES ?= 45
 TESTSET_OCCLUDED_SEED ?= 9651
 TESTSET_OCCLUDED_PLATES ?= 600
 # five stages: from scratch (warm-up, plateau hold, decay), a second cosine from a lower peak, a third on
@@ -150,7 +154,9 @@ TESTSET_OCCLUDED_PLATES ?= 600
 # same way on plates half of which have their digits built from strokes (digit_strokes.py), and v10 is v9
 # weighted 2:1 with that average; v11 is v10 with a hidden class (a character behind an occluder) whose row
 # of the head alone was trained, on those plates and a third as many again with occluders
-# (train_reader --only-hidden: every other weight stays v10's)
+# (train_reader --only-hidden: every other weight stays v10's); the thirteenth fine-tunes v11 whole, the
+# hidden class with it, on plates half of which were filmed through H.264 and a fifth occluded
+# (reader-video-data), and v12 is v11 weighted 2:1 with its average
 READER_CMD = $(PY) -m models.training.train_reader --data build/reader-data --minutes $(READER_MINUTES) --out models/reader.onnx --seed $(READER_SEED) \
 	&& $(PY) -m models.training.train_reader --data build/reader-data --minutes $(READER_TUNE_MINUTES) --out models/reader.onnx --seed $(READER_SEED) --init models/reader.pt --lr 1e-3 \
 	&& $(PY) -m models.training.train_reader --data build/reader-tune --minutes $(READER_FOCUS_MINUTES) --out models/reader.onnx --seed $(READER_TUNE_SEED) --init models/reader.pt --lr 7e-4 \
@@ -166,7 +172,9 @@ READER_CMD = $(PY) -m models.training.train_reader --data build/reader-data --mi
 	&& $(PY) -m models.training.average_reader --out models/reader.onnx models/reader.pt models/reader.pt build/reader-letters/reader.pt \
 	&& $(PY) -m models.training.train_reader --data build/reader-digits --minutes $(READER_DIGITS_MINUTES) --out build/reader-digits/reader.onnx --seed $(READER_DIGITS_SEED) --init models/reader.pt --lr 3e-4 --swa-start 0.25 --swa-lr 1.5e-4 --swa-every 100 --jitter 0.03 --threads 2 --log-every 300 \
 	&& $(PY) -m models.training.average_reader --out models/reader.onnx models/reader.pt models/reader.pt build/reader-digits/reader.pt \
-	&& $(PY) -m models.training.train_reader --data build/reader-occlude --minutes $(READER_HIDDEN_MINUTES) --out models/reader.onnx --seed $(READER_HIDDEN_SEED) --init models/reader.pt --hidden-class --only-hidden --lr 3e-3 --jitter 0.03 --threads 2 --log-every 300
+	&& $(PY) -m models.training.train_reader --data build/reader-occlude --minutes $(READER_HIDDEN_MINUTES) --out models/reader.onnx --seed $(READER_HIDDEN_SEED) --init models/reader.pt --hidden-class --only-hidden --lr 3e-3 --jitter 0.03 --threads 2 --log-every 300 \
+	&& $(PY) -m models.training.train_reader --data build/reader-video --minutes $(READER_VIDEO_MINUTES) --out build/reader-video/reader.onnx --seed $(READER_VIDEO_SEED) --init models/reader.pt --hidden-class --lr 3e-4 --swa-start 0.25 --swa-lr 1.5e-4 --swa-every 100 --jitter 0.03 --threads 2 --log-every 300 \
+	&& $(PY) -m models.training.average_reader --out models/reader.onnx models/reader.pt models/reader.pt build/reader-video/reader.pt
 DETECTOR_SEED ?= 3
 DETECTOR_MINUTES ?= 60
 DETECTOR_FRAMES ?= 10000
@@ -183,7 +191,7 @@ LOCATOR_CMD = $(PY) -m models.training.train_locator --plates $(LOCATOR_PLATES) 
 # the number of misreads in an eval failures CSV (its one argument) reported at confidence >= 0.95
 SURE_MISREADS = $(PY) -c "import csv,sys; r=list(csv.DictReader(open(sys.argv[1],encoding='utf-8'))); print('sure misreads:', sum(float(x['confidence'])>=0.95 for x in r))"
 
-.PHONY: demo demo-images models reader-data reader-tune-data reader-tune2-data reader-tune6-data reader-cam-data reader-swa-data reader-varied-data reader-built-data reader-letters-data reader-hieut-data reader-digits-data reader-occlude-data reader-pt reader-int8 testset testset-loose testset-unseen testset-built testset-occluded probes-turned probes-light probes-crops probes-codec calibset reader locator detector scenes eval-scenes eval-synthetic contact-sheet
+.PHONY: demo demo-images models reader-data reader-tune-data reader-tune2-data reader-tune6-data reader-cam-data reader-swa-data reader-varied-data reader-built-data reader-letters-data reader-hieut-data reader-digits-data reader-occlude-data reader-video-data reader-pt reader-int8 testset testset-loose testset-unseen testset-built testset-occluded probes-turned probes-light probes-crops probes-codec calibset reader locator detector scenes eval-scenes eval-synthetic contact-sheet
 
 ## reader-data: synthetic reader shards in build/reader-data (resumable)
 reader-data: venv
@@ -335,6 +343,13 @@ reader-occlude-data: reader-digits-data
 	$(PY) -m models.training.dataset shards --out build/reader-occlude --plates $(READER_OCCLUDE_PLATES) --seed $(READER_OCCLUDE_SEED) --per-shard 2500 --focus 0.5 --locator models --typefaces built-digits --occlude 1.0
 	ln -sf $(CURDIR)/build/reader-digits/shard-*.npz build/reader-occlude/
 
+## reader-video-data: READER_VIDEO_PLATES new plates in build/reader-video (seed READER_VIDEO_SEED), drawn as
+##                     for the digits stage, half of them filmed through H.264 instead of JPEG (video_codec.py:
+##                     quantizer 22-42, a key frame or a frame predicted across the car's motion) and a fifth
+##                     with an occluder (four in five over a character, labelled hidden)
+reader-video-data: venv
+	$(PY) -m models.training.dataset shards --out build/reader-video --plates $(READER_VIDEO_PLATES) --seed $(READER_VIDEO_SEED) --per-shard 2500 --focus 0.5 --locator models --typefaces built-digits --occlude 0.2 --video 0.5
+
 ## reader-pt: models/reader.pt, the shipped reader's torch weights that a next stage continues from
 ##            (--init), rebuilt from models/reader.onnx (the .pt files are not committed); its batch
 ##            norms are measured on 2,000 fresh plates (build/reader-bn, seed 73)
@@ -342,9 +357,9 @@ reader-pt: venv
 	$(PY) -m models.training.dataset shards --out build/reader-bn --plates 2000 --seed 73 --focus 0.5 --locator models
 	$(PY) -m models.training.reader_from_onnx models/reader.onnx --data build/reader-bn --out models/reader.pt
 
-reader: reader-data reader-tune-data reader-tune2-data reader-tune6-data reader-cam-data reader-swa-data reader-letters-data reader-digits-data reader-occlude-data
+reader: reader-data reader-tune-data reader-tune2-data reader-tune6-data reader-cam-data reader-swa-data reader-letters-data reader-digits-data reader-occlude-data reader-video-data
 	$(READER_CMD)
-	$(PY) -m models.training.manifest reader models/reader.onnx --seed $(READER_HIDDEN_SEED) --command "$(subst $(PY) ,python ,$(READER_CMD))"
+	$(PY) -m models.training.manifest reader models/reader.onnx --seed $(READER_VIDEO_SEED) --command "$(subst $(PY) ,python ,$(READER_CMD))"
 	$(MAKE) reader-int8
 
 ## reader-int8: models/reader.int8.onnx, the reader's convolutions in int8 for CPUs, calibrated on 1,000

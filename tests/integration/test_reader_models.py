@@ -190,11 +190,12 @@ def test_the_reader_copy_is_float_unless_int8_is_asked_for(precision: Precision 
 
 
 def test_the_int8_copy_reads_the_samples_as_the_float_reader_does(engine: Engine) -> None:
-    """Less time per area must not cost reads: on the 10,500 seeded plates the int8 copy misreads 342,
-    the float reader 348 (README). On the 24 samples they read as many plates right, give or take one,
-    and differ only where neither is sure (the shipped pair: two plates both misread below 0.2, and a
-    dark two-line plate whose region the float copy reads right at 0.41 and the int8 copy wrong at
-    0.33); every character's probabilities are close."""
+    """Less time per area must not cost reads: on the seeded sets the int8 copy misreads as many plates
+    as the float reader, give or take noise (README). On the 24 samples they read as many plates right,
+    give or take two, and differ only where neither is sure; six of the samples are read below 0.5 by
+    both, so two can flip either way (the shipped pair, reader v12: the float copy reads 17로1734 as
+    17로1731 at 0.25 and 충남51더4510 as 경남 at 0.37, the int8 copy both right at 0.36 and 0.42; reader
+    v11's pair differed on one plate). Every character's probabilities are close."""
     quick_engine = Engine.load(require_models(), device="cpu", precision="int8")
     rows = list(read_manifest(SAMPLES))
     images = [read_image(r.path).image for r in rows]
@@ -202,7 +203,7 @@ def test_the_int8_copy_reads_the_samples_as_the_float_reader_does(engine: Engine
     slow = [engine.read_plate(im) for im in images]
     quick_right = sum(q.text == r.text for q, r in zip(quick, rows, strict=True))
     slow_right = sum(s.text == r.text for s, r in zip(slow, rows, strict=True))
-    assert abs(quick_right - slow_right) <= 1, (quick_right, slow_right)
+    assert abs(quick_right - slow_right) <= 2, (quick_right, slow_right)
     pairs = list(zip(quick, slow, strict=True))
     differ = [(q.text, s.text) for q, s in pairs if q.text != s.text]
     unsure = [(q.text, s.text) for q, s in pairs if max(q.confidence, s.confidence) < 0.5]
