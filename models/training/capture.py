@@ -252,6 +252,13 @@ def camera_sharpen(img: np.ndarray, sigma: float, amount: float) -> np.ndarray:
     return img + amount * (img - cv2.GaussianBlur(img, (0, 0), sigma))
 
 
+def jpeg(image: np.ndarray, quality: int) -> np.ndarray:
+    """``image`` (BGR uint8) through JPEG at ``quality`` and back (OpenCV's encoder, 4:2:0 as cameras
+    send it): the codec round of the plates, the gate scenes and the codec probes."""
+    _ok, buf = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, quality])
+    return cv2.imdecode(buf, cv2.IMREAD_COLOR)
+
+
 def wide_dynamic_range(img: np.ndarray, sigma: float, strength: float) -> np.ndarray:
     """A gate camera's WDR / local tone mapping, as when the exit faces the sun: large-scale brightness
     pulled towards the mean (a plate in shadow lifted, sky pressed down), leaving flat tones and halos
@@ -344,6 +351,5 @@ def degrade(
     if video > 0 and rng.random() < video:
         return draw_h264(out, rng, char_h)
     if rng.random() < 0.85:
-        _ok, buf = cv2.imencode(".jpg", out, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(15, 96))])
-        out = cv2.imdecode(buf, cv2.IMREAD_COLOR)
+        out = jpeg(out, int(rng.integers(15, 96)))
     return out

@@ -41,6 +41,7 @@ import cv2
 import numpy as np
 
 from edge.evaluate import read_manifest
+from models.training.capture import jpeg
 from models.training.video_codec import h264, hevc
 
 
@@ -96,12 +97,6 @@ def letterboxed(image: np.ndarray) -> np.ndarray:
     y0, x0 = (side - h) // 2, (side - w) // 2
     out[y0 : y0 + h, x0 : x0 + w] = image
     return out
-
-
-def jpeg(image: np.ndarray, quality: int) -> np.ndarray:
-    """``image`` through JPEG at ``quality`` (OpenCV's encoder, 4:2:0 as cameras send it)."""
-    _ok, buf = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, quality])
-    return cv2.imdecode(buf, cv2.IMREAD_COLOR)
 
 
 def psnr(a: np.ndarray, b: np.ndarray) -> float:

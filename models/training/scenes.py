@@ -26,7 +26,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from models.training.capture import _DEALER_TEXT, weather_plate
+from models.training.capture import _DEALER_TEXT, jpeg, weather_plate
 from models.training.plates import STYLES, PlateSpec, render_plate, sample_spec
 from models.training.vehicles import KIND_SPECS, KINDS, VehicleInfo, draw_vehicle, paste_text
 
@@ -243,8 +243,7 @@ def _light_and_camera(
         n = rng.standard_normal((h // 2 + 1, w // 2 + 1), np.float32) * noise
         img += cv2.resize(n, (w, h), interpolation=cv2.INTER_NEAREST)[..., None]
     out = np.clip(img, 0, 255).astype(np.uint8)
-    _ok, buf = cv2.imencode(".jpg", out, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(35, 96))])
-    return cv2.imdecode(buf, cv2.IMREAD_COLOR)
+    return jpeg(out, int(rng.integers(35, 96)))
 
 
 def scene(

@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 
 from models.training import capture
-from models.training.probes import jpeg, main, psnr
+from models.training.capture import jpeg
+from models.training.probes import main, psnr
 from models.training.video_codec import QP_RANGE, draw_h264, h264, hevc
 
 Codec = Callable[..., np.ndarray]
