@@ -188,10 +188,12 @@ LOCATOR_CMD = $(PY) -m models.training.train_locator --plates $(LOCATOR_PLATES) 
 	&& $(PY) -m models.training.train_locator --plates $(LOCATOR_TUNE_PLATES) --loose $(LOCATOR_LOOSE_PLATES) --minutes $(LOCATOR_LOOSE_MINUTES) --out models/locator.onnx --seed $(LOCATOR_TUNE_SEED) --init models/locator.pt --lr 5e-4 --threads 2 --workers 2 \
 	&& $(PY) -m models.training.train_locator --plates $(LOCATOR_ROLL_PLATES) --loose $(LOCATOR_ROLL_LOOSE) --roll 30 --minutes $(LOCATOR_ROLL_MINUTES) --out models/locator.onnx --seed $(LOCATOR_ROLL_SEED) --init models/locator.onnx --lr 5e-4 --threads 2 --workers 2
 
+# says whether a set drawn here is the draw the shipped figures were measured on (models/testsets.json)
+PROVENANCE_CHECK = $(PY) -m models.training.provenance check
 # the number of misreads in an eval failures CSV (its one argument) reported at confidence >= 0.95
 SURE_MISREADS = $(PY) -c "import csv,sys; r=list(csv.DictReader(open(sys.argv[1],encoding='utf-8'))); print('sure misreads:', sum(float(x['confidence'])>=0.95 for x in r))"
 
-.PHONY: demo demo-images models reader-data reader-tune-data reader-tune2-data reader-tune6-data reader-cam-data reader-swa-data reader-varied-data reader-built-data reader-letters-data reader-hieut-data reader-digits-data reader-occlude-data reader-video-data reader-pt reader-int8 testset testset-loose testset-unseen testset-built testset-occluded probes-turned probes-light probes-crops probes-codec calibset reader locator detector scenes eval-scenes eval-synthetic contact-sheet
+.PHONY: demo demo-images models reader-data reader-tune-data reader-tune2-data reader-tune6-data reader-cam-data reader-swa-data reader-varied-data reader-built-data reader-letters-data reader-hieut-data reader-digits-data reader-occlude-data reader-video-data reader-pt reader-int8 testset testset-loose testset-unseen testset-built testset-occluded testsets-check probes-turned probes-light probes-crops probes-codec calibset reader locator detector scenes eval-scenes eval-synthetic contact-sheet
 
 ## reader-data: synthetic reader shards in build/reader-data (resumable)
 reader-data: venv
@@ -225,16 +227,19 @@ reader-tune6-data: reader-tune2-data
 ## testset: the fixed hard synthetic test set (seeded) in build/testset
 testset: venv
 	$(PY) -m models.training.dataset testset --out build/testset --plates $(TESTSET_PLATES) --seed $(TESTSET_SEED)
+	$(PROVENANCE_CHECK) build/testset
 
 ## testset-loose: seeded crops with half the car in them (the plate a sixth to a third of the width), in
 ##                build/testset-loose: what the locator's repeated looks and loose training are for
 testset-loose: venv
 	$(PY) -m models.training.dataset testset --out build/testset-loose --plates $(TESTSET_LOOSE_PLATES) --seed $(TESTSET_LOOSE_SEED) --loose
+	$(PROVENANCE_CHECK) build/testset-loose
 
 ## testset-unseen: seeded plates drawn only in typefaces no training set holds (glyphs.UNSEEN_*_FONTS), in
 ##                 build/testset-unseen: the synthetic stand-in for reading the real plate typeface
 testset-unseen: venv
 	$(PY) -m models.training.dataset testset --out build/testset-unseen --plates $(TESTSET_UNSEEN_PLATES) --seed $(TESTSET_UNSEEN_SEED) --typefaces unseen
+	$(PROVENANCE_CHECK) build/testset-unseen
 
 ## probes-turned: the first 400 test plates turned by +-10, 20 and 30 degrees (build/probe-rot10 ...), scored:
 ##                the README's turned-plate figures (locator v4); needs build/testset (make testset)
@@ -282,18 +287,26 @@ probes-codec: venv
 ##                have been trained on
 testset-built: venv
 	$(PY) -m models.training.dataset testset --out build/testset-built --plates $(TESTSET_BUILT_PLATES) --seed $(TESTSET_BUILT_SEED) --typefaces built-digits
+	$(PROVENANCE_CHECK) build/testset-built
 
 ## testset-occluded: seeded plates, each with an occluder in front (four in five over a character, one in five
 ##                   beside the text), labelled with their full text, in build/testset-occluded: what it
 ##                   measures is how many of them are read wrong and sure (the README's figures)
 testset-occluded: venv
 	$(PY) -m models.training.dataset testset --out build/testset-occluded --plates $(TESTSET_OCCLUDED_PLATES) --seed $(TESTSET_OCCLUDED_SEED) --occlude 1.0
+	$(PROVENANCE_CHECK) build/testset-occluded
 	$(VENV)/bin/plate-edge eval --manifest build/testset-occluded/manifest.csv --failures build/testset-occluded/failures.csv | tail -1
 	$(SURE_MISREADS) build/testset-occluded/failures.csv
+
+## testsets-check: whether each seeded set in build/ is the draw the shipped figures were measured on
+##                 (models/testsets.json); names what differs (a library's version, a font file) when not
+testsets-check: venv
+	$(PROVENANCE_CHECK) build/testset build/testset-loose build/testset-unseen build/testset-built build/testset-occluded build/calibset
 
 ## calibset: a second seeded set, only for calibrating the confidence (never scored)
 calibset: venv
 	$(PY) -m models.training.dataset testset --out build/calibset --plates $(CALIBSET_PLATES) --seed $(CALIBSET_SEED)
+	$(PROVENANCE_CHECK) build/calibset
 
 ## reader-cam-data: the eighth stage's data in build/reader-cam: READER_CAM_PLATES new plates (seed
 ##                   READER_CAM_SEED, half with region names, half cut by the shipped locator)

@@ -27,6 +27,7 @@ import numpy as np
 from edge.areas import AREA_MIN_SPREAD, cut_areas, plate_height
 from edge.locator import OnnxLocator, PlateLocator
 from edge.plate import CHARSET, HIDDEN
+from models.training import provenance
 from models.training.capture import (
     LOOSE_WINDOW,
     WINDOW_MARGIN,
@@ -348,6 +349,8 @@ def main(argv: list[str] | None = None) -> int:
             ap.error("--video is for shards: probe a set's codec with `probes h264`")
         window = LOOSE_WINDOW if a.loose else WINDOW_MARGIN
         print(make_testset(a.out, a.plates, a.seed, a.ext, window, a.typefaces, a.occlude))
+        # what drew these pixels, so that figures measured on another draw are not mixed with them
+        provenance.write(a.out, sys.argv[1:] if argv is None else list(argv))
     else:
         print(contact_sheet(a.out, a.seed))
     return 0
