@@ -102,6 +102,7 @@ TYPEFACES: dict[str, tuple[tuple[tuple[str, int], ...], tuple[tuple[str, int], .
     "built-letters": (HANGUL_FONTS, DIGIT_FONTS),  # the same, region names kept in the fonts
     "built-hieut": (HANGUL_FONTS, DIGIT_FONTS),  # as built-letters, ㅎ in more shapes (hangul_strokes)
     "built-digits": (HANGUL_FONTS, DIGIT_FONTS),  # as built-letters, and digits built (digit_strokes)
+    "built-all": (HANGUL_FONTS, DIGIT_FONTS),  # as built-digits, region names built too (as in "built")
 }
 
 _RENDER_PX = 160  # glyph masks are rendered once at this size and scaled down into slots

@@ -274,7 +274,8 @@ def _typeface(rng: np.random.Generator, typefaces: str) -> _Typeface:
     strokes (`hangul_strokes`), each plate its own; "built-letters" builds only the class letter and
     keeps region names in the fonts; "built-hieut" does too, with ㅎ drawn in more shapes; "built-digits"
     does as "built-letters" and, on a share of its plates drawn apart, builds the digits from strokes
-    (`digit_strokes`). Only "built-digits" draws the digit share, so the others draw as they always did.
+    (`digit_strokes`); "built-all" does as "built-digits" with region names built too. Only these two
+    draw the digit share, so the others draw as they always did.
     """
     if typefaces not in TYPEFACES:
         raise ValueError(f"typefaces must be one of {', '.join(TYPEFACES)}, not {typefaces!r}")
@@ -289,8 +290,10 @@ def _typeface(rng: np.random.Generator, typefaces: str) -> _Typeface:
         return dataclasses.replace(tf, warp=float(rng.uniform(0.3, 1.0)))
     if typefaces.startswith("built") and rng.random() < BUILT_HANGUL_SHARE:
         style = sample_style(rng, hieut=typefaces == "built-hieut")
-        tf = dataclasses.replace(tf, strokes=style, built_regions=typefaces == "built")
-    if typefaces == "built-digits" and rng.random() < BUILT_DIGIT_SHARE:  # drawn apart from the Hangul's
+        tf = dataclasses.replace(tf, strokes=style, built_regions=typefaces in ("built", "built-all"))
+    if (
+        typefaces in ("built-digits", "built-all") and rng.random() < BUILT_DIGIT_SHARE
+    ):  # drawn apart from the Hangul's
         tf = dataclasses.replace(tf, digits=sample_digit_style(rng))
     return tf
 

@@ -110,6 +110,7 @@ def test_standard_typefaces_draw_as_every_release_before() -> None:
         ("built-letters", HANGUL_FONTS, DIGIT_FONTS, (0.0, 0.0)),
         ("built-hieut", HANGUL_FONTS, DIGIT_FONTS, (0.0, 0.0)),
         ("built-digits", HANGUL_FONTS, DIGIT_FONTS, (0.0, 0.0)),
+        ("built-all", HANGUL_FONTS, DIGIT_FONTS, (0.0, 0.0)),
     ],
 )
 def test_typeface_draws_its_own_fonts(
@@ -126,14 +127,15 @@ def test_typeface_draws_its_own_fonts(
     assert warped[0] <= share <= warped[1]
     built = np.mean([d.strokes is not None for d in draws])
     assert (0.4 <= built <= 0.6) if typefaces.startswith("built") else built == 0.0
-    assert all(d.built_regions == (typefaces == "built") for d in draws if d.strokes)
+    assert all(d.built_regions == (typefaces in ("built", "built-all")) for d in draws if d.strokes)
     # only "built-hieut" widens ㅎ: the other modes draw the styles they always drew
     wide = {d.strokes.h_ring for d in draws if d.strokes}
     assert (len(wide) > 100) if typefaces == "built-hieut" else wide <= {1.0}
-    # only "built-digits" builds digits, on about half its plates, whether or not the letter is built
+    # only "built-digits" and "built-all" build digits, on about half their plates, letter built or not
+    builds_digits = typefaces in ("built-digits", "built-all")
     digits = [d.digits is not None for d in draws]
-    assert (0.4 <= np.mean(digits) <= 0.6) if typefaces == "built-digits" else not any(digits)
-    if typefaces == "built-digits":
+    assert (0.4 <= np.mean(digits) <= 0.6) if builds_digits else not any(digits)
+    if builds_digits:
         both = [d.digits is not None for d in draws if d.strokes is not None]
         assert 0.3 <= np.mean(both) <= 0.7
 
@@ -146,9 +148,26 @@ def test_built_digits_draw_the_letters_as_built_letters_did() -> None:
         assert dataclasses.replace(digits, digits=None) == letters
 
 
+def test_built_all_draws_as_built_digits_with_region_names_built() -> None:
+    for seed in range(60):
+        digits = _typeface(np.random.default_rng(seed), "built-digits")
+        everything = _typeface(np.random.default_rng(seed), "built-all")
+        # built_regions only means something on a plate whose Hangul is built
+        if everything.strokes is not None:
+            assert everything.built_regions
+            everything = dataclasses.replace(everything, built_regions=False)
+        assert everything == digits
+
+
 @pytest.mark.parametrize(
     ("typefaces", "region_built"),
-    [("built", True), ("built-letters", False), ("built-hieut", False), ("built-digits", False)],
+    [
+        ("built", True),
+        ("built-letters", False),
+        ("built-hieut", False),
+        ("built-digits", False),
+        ("built-all", True),
+    ],
 )
 def test_built_typefaces_build_the_letter_and_maybe_the_region(typefaces: str, region_built: bool) -> None:
     tf = next(
@@ -188,7 +207,15 @@ def test_render_plate_typefaces() -> None:
     spec = sample_spec(np.random.default_rng(1), "white7")
     default = render_plate(spec, np.random.default_rng(2), 0.8)
     assert np.array_equal(default, render_plate(spec, np.random.default_rng(2), 0.8, "standard"))
-    for typefaces in ("varied", "unseen", "built", "built-letters", "built-hieut", "built-digits"):
+    for typefaces in (
+        "varied",
+        "unseen",
+        "built",
+        "built-letters",
+        "built-hieut",
+        "built-digits",
+        "built-all",
+    ):
         a = render_plate(spec, np.random.default_rng(2), 0.8, typefaces)
         assert np.array_equal(a, render_plate(spec, np.random.default_rng(2), 0.8, typefaces))
         assert not np.array_equal(a, default)
@@ -202,6 +229,7 @@ def test_render_plate_typefaces() -> None:
         "built-letters",
         "built-hieut",
         "built-digits",
+        "built-all",
     )
 
 
