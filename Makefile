@@ -138,6 +138,8 @@ READER_VIDEO_PLATES ?= 50000
 READER_VIDEO_MINUTES ?= 45
 TESTSET_OCCLUDED_SEED ?= 9651
 TESTSET_OCCLUDED_PLATES ?= 600
+# a person's judgement of each of the shipped reader's test-set misreads (illegible / borderline / legible)
+AUDIT ?= models/audits/reader-v12-testset.csv
 # five stages: from scratch (warm-up, plateau hold, decay), a second cosine from a lower peak, a third on
 # build/reader-tune (region-name plates oversampled, half the areas cut by the shipped locator), a
 # fourth, shorter and from a lower peak, on build/reader-tune2 (the same plus as many new plates again),
@@ -193,7 +195,7 @@ PROVENANCE_CHECK = $(PY) -m models.training.provenance check
 # the number of misreads in an eval failures CSV (its one argument) reported at confidence >= 0.95
 SURE_MISREADS = $(PY) -c "import csv,sys; r=list(csv.DictReader(open(sys.argv[1],encoding='utf-8'))); print('sure misreads:', sum(float(x['confidence'])>=0.95 for x in r))"
 
-.PHONY: demo demo-images models reader-data reader-tune-data reader-tune2-data reader-tune6-data reader-cam-data reader-swa-data reader-varied-data reader-built-data reader-letters-data reader-hieut-data reader-digits-data reader-occlude-data reader-video-data reader-pt reader-int8 testset testset-loose testset-unseen testset-built testset-occluded testsets-check probes-turned probes-light probes-crops probes-codec calibset reader locator detector scenes eval-scenes eval-synthetic contact-sheet
+.PHONY: demo demo-images models reader-data reader-tune-data reader-tune2-data reader-tune6-data reader-cam-data reader-swa-data reader-varied-data reader-built-data reader-letters-data reader-hieut-data reader-digits-data reader-occlude-data reader-video-data reader-pt reader-int8 testset testset-loose testset-unseen testset-built testset-occluded testsets-check audit-score probes-turned probes-light probes-crops probes-codec calibset reader locator detector scenes eval-scenes eval-synthetic contact-sheet
 
 ## reader-data: synthetic reader shards in build/reader-data (resumable)
 reader-data: venv
@@ -302,6 +304,12 @@ testset-occluded: venv
 ##                 (models/testsets.json); names what differs (a library's version, a font file) when not
 testsets-check: venv
 	$(PROVENANCE_CHECK) build/testset build/testset-loose build/testset-unseen build/testset-built build/testset-occluded build/calibset
+
+## audit-score: the test set's exact match on the plates a person can read: the shipped reader's misreads
+##              scored against a person's judgement of each (AUDIT, made on the recorded draw of build/testset)
+audit-score: venv
+	$(VENV)/bin/plate-edge eval --manifest build/testset/manifest.csv --failures build/testset/failures.csv | tail -1
+	$(PY) -m models.training.audit --audit $(AUDIT) --failures build/testset/failures.csv --manifest build/testset/manifest.csv
 
 ## calibset: a second seeded set, only for calibrating the confidence (never scored)
 calibset: venv
