@@ -138,8 +138,8 @@ READER_VIDEO_PLATES ?= 50000
 READER_VIDEO_MINUTES ?= 45
 TESTSET_OCCLUDED_SEED ?= 9651
 TESTSET_OCCLUDED_PLATES ?= 600
-# a person's judgement of each of the shipped reader's test-set misreads (illegible / borderline / legible)
-AUDIT ?= models/audits/reader-v12-testset.csv
+# a person's judgement of each of the shipped reader's misreads (illegible / borderline / legible), per set
+AUDIT ?= models/audits/reader-v12
 # five stages: from scratch (warm-up, plateau hold, decay), a second cosine from a lower peak, a third on
 # build/reader-tune (region-name plates oversampled, half the areas cut by the shipped locator), a
 # fourth, shorter and from a lower peak, on build/reader-tune2 (the same plus as many new plates again),
@@ -305,11 +305,15 @@ testset-occluded: venv
 testsets-check: venv
 	$(PROVENANCE_CHECK) build/testset build/testset-loose build/testset-unseen build/testset-built build/testset-occluded build/calibset
 
-## audit-score: the test set's exact match on the plates a person can read: the shipped reader's misreads
-##              scored against a person's judgement of each (AUDIT, made on the recorded draw of build/testset)
+## audit-score: exact match on the plates a person can read, on the test set and the loose set: the shipped
+##              reader's misreads scored against a person's judgement of each (AUDIT-<set>.csv, made on
+##              the recorded draws)
 audit-score: venv
-	$(VENV)/bin/plate-edge eval --manifest build/testset/manifest.csv --failures build/testset/failures.csv | tail -1
-	$(PY) -m models.training.audit --audit $(AUDIT) --failures build/testset/failures.csv --manifest build/testset/manifest.csv
+	for s in testset testset-loose; do \
+	  $(VENV)/bin/plate-edge eval --manifest build/$$s/manifest.csv --failures build/$$s/failures.csv | tail -1 \
+	  && $(PY) -m models.training.audit --audit $(AUDIT)-$$s.csv --failures build/$$s/failures.csv --manifest build/$$s/manifest.csv \
+	  || exit 1; \
+	done
 
 ## calibset: a second seeded set, only for calibrating the confidence (never scored)
 calibset: venv

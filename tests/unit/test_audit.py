@@ -12,7 +12,6 @@ from edge.plate import is_valid
 from models.training import audit, provenance
 
 ROOT = Path(__file__).resolve().parents[2]
-V12_AUDIT = ROOT / "models" / "audits" / "reader-v12-testset.csv"
 
 
 @pytest.mark.parametrize(
@@ -72,13 +71,20 @@ def test_another_draw_is_named_not_silently_scored(
     assert "exact on the plates a person can read (illegible left out): 0.6667" in out
 
 
-def test_the_v12_audit_judges_the_recorded_draw_of_the_test_set() -> None:
+@pytest.mark.parametrize(
+    ("audited", "key"),
+    [
+        ("reader-v12-testset.csv", "testset --plates 4500 --seed 9001"),
+        ("reader-v12-testset-loose.csv", "testset --plates 1500 --seed 9201 --loose"),
+    ],
+)
+def test_a_committed_audit_judges_the_recorded_draw_of_its_set(audited: str, key: str) -> None:
     """Every label is one of three, every truth a grammatical plate, and the draw it judged is the one
     the shipped figures were measured on (models/testsets.json)."""
-    judged, digests = audit.load_audit(V12_AUDIT)
-    with V12_AUDIT.open(encoding="utf-8", newline="") as f:
+    path = ROOT / "models" / "audits" / audited
+    judged, digests = audit.load_audit(path)
+    with path.open(encoding="utf-8", newline="") as f:
         rows = list(csv.DictReader(f))
     assert len(judged) == len(rows) > 0  # one row per plate
     assert all(is_valid(r["truth"]) for r in rows)
-    recorded = provenance.load_records()["testset --plates 4500 --seed 9001"]["digest"]
-    assert digests == {recorded}
+    assert digests == {provenance.load_records()[key]["digest"]}
