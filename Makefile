@@ -305,11 +305,11 @@ testset-occluded: venv
 testsets-check: venv
 	$(PROVENANCE_CHECK) build/testset build/testset-loose build/testset-unseen build/testset-built build/testset-occluded build/calibset
 
-## audit-score: exact match on the plates a person can read, on the test set and the loose set: the shipped
+## audit-score: exact match on the plates a person can read, on the test, loose and unseen-typeface sets: the shipped
 ##              reader's misreads scored against a person's judgement of each (AUDIT-<set>.csv, made on
 ##              the recorded draws)
 audit-score: venv
-	for s in testset testset-loose; do \
+	for s in testset testset-loose testset-unseen; do \
 	  $(VENV)/bin/plate-edge eval --manifest build/$$s/manifest.csv --failures build/$$s/failures.csv | tail -1 \
 	  && $(PY) -m models.training.audit --audit $(AUDIT)-$$s.csv --failures build/$$s/failures.csv --manifest build/$$s/manifest.csv \
 	  || exit 1; \
