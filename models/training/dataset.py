@@ -37,11 +37,14 @@ from models.training.capture import (
     sample_char_height,
 )
 from models.training.glyphs import TYPEFACES
-from models.training.legibility import MIN_LEGIBILITY, plate_legibility
+from models.training.legibility import MIN_LEGIBILITY, plate_legibility, wiped_labels
 from models.training.occluders import occlude as occlude_plate
 from models.training.plates import STYLES, Box, PlateSpec, render_plate, sample_spec
 
 MAX_LABEL = 12
+#: Draws tried for a plate that should come out wiped (`film_labelled`'s ``wiped``): about 4 % of draws
+#: fail the legibility gate, so about a fifth of such plates find one; the rest keep their last draw.
+WIPED_ATTEMPTS = 6
 
 
 def film(
@@ -82,13 +85,16 @@ def film_labelled(
     occlude: float = 0.0,
     video: float = 0.0,
     window: tuple[float, float] = WINDOW_MARGIN,
+    wiped: float = 0.0,
 ) -> tuple[PlateSpec, np.ndarray, np.ndarray, float, tuple[str, ...]]:
     """`film`, with an occluder in front of the share ``occlude`` of plates (`occluders`), and the
     labels of the plate's lines: `edge.plate.HIDDEN` where a character is hidden. ``video``: the share
-    of plates filmed through H.264 rather than JPEG (`capture.degrade`). With both 0 it draws exactly
-    what `film` draws."""
+    of plates filmed through H.264 rather than JPEG (`capture.degrade`). ``wiped``: the share of plates
+    whose draw is sought among those the legibility gate would refuse (`WIPED_ATTEMPTS`), each character
+    the capture wiped out labelled hidden (`legibility.wiped_labels`). With all three 0 it draws
+    exactly what `film` draws."""
     spec, image, quad, char_h, _score, lines = _film(
-        rng, style, MIN_LEGIBILITY, window, typefaces, occlude, video
+        rng, style, MIN_LEGIBILITY, window, typefaces, occlude, video, wiped
     )
     return spec, image, quad, char_h, lines
 
@@ -101,22 +107,34 @@ def _film(
     typefaces: str,
     occlude: float,
     video: float,
+    wiped: float = 0.0,
 ) -> tuple[PlateSpec, np.ndarray, np.ndarray, float, float, tuple[str, ...]]:
     spec = sample_spec(rng, style)
     char_h = sample_char_height(rng)
-    boxes: list[Box] | None = [] if occlude > 0 else None  # collecting them draws nothing from rng
+    # collecting boxes draws nothing from rng
+    boxes: list[Box] | None = [] if occlude > 0 or wiped > 0 else None
     plate = render_plate(
         spec, rng, render_scale(char_h, spec.two_line, STYLES[spec.style][1][1]), typefaces, boxes
     )
     lines = spec.lines
-    if boxes is not None and rng.random() < occlude:
+    if occlude > 0 and rng.random() < occlude:
+        assert boxes is not None
         plate, lines = occlude_plate(plate, spec, boxes, rng)
-    for _attempt in range(8):
+    seek_wiped = wiped > 0 and rng.random() < wiped
+    for _attempt in range(WIPED_ATTEMPTS if seek_wiped else 8):
         scene, quad = mount(plate, rng, spec.two_line, char_h, window)
         image = degrade(scene, rng, quad, char_h, video)
         score = plate_legibility(scene, image, quad, spec.two_line)
-        if score >= min_legibility:
+        if (score < min_legibility) if seek_wiped else (score >= min_legibility):
             break
+    if seek_wiped:
+        assert boxes is not None
+        spans = [(float(b.x), float(b.x + b.w)) for b in boxes]
+        hidden = wiped_labels(scene, image, quad, spec.lines, spans, plate.shape[1])
+        lines = tuple(
+            "".join(HIDDEN if HIDDEN in (a, b) else a for a, b in zip(old, new, strict=True))
+            for old, new in zip(lines, hidden, strict=True)
+        )
     return spec, image, quad, char_h, score, lines
 
 
@@ -151,7 +169,8 @@ class ShardJob:
     the errors of the quads it is given at run time (else every quad is `detector_error`'s);
     ``typefaces``: `glyphs.TYPEFACES` (the shipped reader trained on "standard" only; README, Models);
     ``occlude``: share of plates with an occluder in front (`film_labelled`), labelled `HIDDEN`;
-    ``video``: share of plates filmed through H.264 rather than JPEG (`video_codec`)."""
+    ``video``: share of plates filmed through H.264 rather than JPEG (`video_codec`); ``wiped``: share
+    of plates drawn wiped out in part, those characters labelled `HIDDEN` (`film_labelled`)."""
 
     seed: int
     plates: int
@@ -161,6 +180,7 @@ class ShardJob:
     typefaces: str = "standard"
     occlude: float = 0.0
     video: float = 0.0
+    wiped: float = 0.0
 
 
 def _run_quad(
@@ -184,7 +204,9 @@ def _shard(job: ShardJob) -> str:
     images, labels, lengths, char_hs, kinds = [], [], [], [], []
     for _ in range(job.plates):
         style = str(rng.choice(REGION_STYLES)) if job.focus and rng.random() < job.focus else None
-        spec, image, quad, char_h, lines = film_labelled(rng, style, job.typefaces, job.occlude, job.video)
+        spec, image, quad, char_h, lines = film_labelled(
+            rng, style, job.typefaces, job.occlude, job.video, wiped=job.wiped
+        )
         cuts = cut_areas(image, _run_quad(locator, image, quad, rng), spec.two_line)
         for cut, text in zip(cuts, lines, strict=True):
             images.append(cut.pixels)
@@ -219,12 +241,13 @@ def make_shards(
     typefaces: str = "standard",
     occlude: float = 0.0,
     video: float = 0.0,
+    wiped: float = 0.0,
 ) -> list[str]:
     """Shards ``start`` .. ``start + plates / per_shard`` of a seed; existing complete shards are kept."""
     out.mkdir(parents=True, exist_ok=True)
     where = str(locator) if locator else None
     jobs = [
-        ShardJob(seed * 100_000 + i, per_shard, str(out), focus, where, typefaces, occlude, video)
+        ShardJob(seed * 100_000 + i, per_shard, str(out), focus, where, typefaces, occlude, video, wiped)
         for i in range(start, start + max(1, plates // per_shard))
         if not (out / f"shard-{seed * 100_000 + i}.npz").exists()
     ]
@@ -320,6 +343,12 @@ def main(argv: list[str] | None = None) -> int:
         "--video", type=float, default=0.0, help="shards: share of plates filmed through H.264, not JPEG"
     )
     ap.add_argument(
+        "--wiped",
+        type=float,
+        default=0.0,
+        help="shards: share of plates drawn wiped out in part, those characters labelled hidden",
+    )
+    ap.add_argument(
         "--typefaces",
         choices=list(TYPEFACES),
         default="standard",
@@ -341,12 +370,15 @@ def main(argv: list[str] | None = None) -> int:
             typefaces=a.typefaces,
             occlude=a.occlude,
             video=a.video,
+            wiped=a.wiped,
         )
         for p in shards:  # resumable: existing shards are skipped
             print(p, flush=True)
     elif a.what == "testset":
         if a.video:
             ap.error("--video is for shards: probe a set's codec with `probes h264`")
+        if a.wiped:
+            ap.error("--wiped is for shards: a seeded set keeps the legibility gate")
         window = LOOSE_WINDOW if a.loose else WINDOW_MARGIN
         print(make_testset(a.out, a.plates, a.seed, a.ext, window, a.typefaces, a.occlude))
         # what drew these pixels, so that figures measured on another draw are not mixed with them

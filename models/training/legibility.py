@@ -21,12 +21,14 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import cv2
 import numpy as np
 
 from edge.areas import area_quad, roles_for, to_gray, warp_area
+from edge.plate import HIDDEN
 
 #: Plates with a line scoring below this are redrawn by the synthesizer (see the module docstring).
 MIN_LEGIBILITY = 0.45
@@ -106,6 +108,49 @@ def plate_legibility(
         glyph = glyph_legibility_band(a, b) + (MIN_LEGIBILITY - MIN_GLYPH_LEGIBILITY)
         scores.append(min(line_legibility_band(a, b), glyph))
     return min(scores)
+
+
+#: A line scoring below this is gone as a whole ("below ~0.3 nobody can read a line"): every character
+#: of it is labelled hidden by `wiped_labels`, whatever its own window scores.
+MIN_LINE_LEGIBILITY = 0.30
+
+
+def wiped_labels(
+    clean_rgb: np.ndarray,
+    degraded_bgr: np.ndarray,
+    quad: np.ndarray,
+    lines: Sequence[str],
+    boxes: Sequence[tuple[float, float]],
+    plate_w: int,
+) -> tuple[str, ...]:
+    """``lines`` with `HIDDEN` for each character the capture wiped out: its own columns of its line
+    (from its glyph box, ``boxes``: (x0, x1) in plate pixels, in text order) keep less than
+    `MIN_GLYPH_LEGIBILITY` of their stroke pattern, or its whole line less than `MIN_LINE_LEGIBILITY`.
+
+    A gated draw never holds such a character, so the reader never saw one and reads a glare blot
+    over a digit as no digit at all, sure (314소6872 read 31소6872 at 1.000). Labelled hidden, it is
+    taught the doubt the product already acts on (`edge.plate.doubt_hidden`). A character already
+    `HIDDEN` (an occluder) stays so.
+    """
+    clean = cv2.cvtColor(np.clip(clean_rgb, 0, 255).astype(np.uint8), cv2.COLOR_RGB2GRAY)
+    degraded = to_gray(degraded_bgr)
+    out, at = [], 0
+    for role, line in zip(roles_for(len(lines) == 2), lines, strict=True):
+        q = area_quad(quad, role)
+        a, b = _band(warp_area(clean, q)), _band(warp_area(degraded, q))
+        whole = line_legibility_band(a, b)
+        chars = []
+        for i, ch in enumerate(line):
+            x0, x1 = boxes[at + i]
+            c0 = int(np.clip(np.floor(x0 / plate_w * a.shape[1]), 0, a.shape[1] - 1))
+            c1 = int(np.clip(np.ceil(x1 / plate_w * a.shape[1]), c0 + 2, a.shape[1]))
+            gone = whole < MIN_LINE_LEGIBILITY or line_legibility_band(a[:, c0:c1], b[:, c0:c1]) < (
+                MIN_GLYPH_LEGIBILITY
+            )
+            chars.append(HIDDEN if gone else ch)
+        out.append("".join(chars))
+        at += len(line)
+    return tuple(out)
 
 
 def sheet(out: Path, seed: int, n: int = 400) -> Path:

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import cv2
 import numpy as np
 import pytest
 
 from edge.areas import READER_H, READER_W, area_quad, roles_for, to_gray, warp_area
+from edge.plate import HIDDEN
 from models.training.capture import degrade, mount, render_scale
-from models.training.dataset import film, film_scored
+from models.training.dataset import film, film_labelled, film_scored
+from models.training.dataset import main as dataset_main
 from models.training.legibility import (
     GLYPH_SKIP,
     MIN_GLYPH_LEGIBILITY,
@@ -16,8 +20,9 @@ from models.training.legibility import (
     glyph_legibility,
     line_legibility,
     plate_legibility,
+    wiped_labels,
 )
-from models.training.plates import STYLES, render_plate, sample_spec
+from models.training.plates import STYLES, Box, PlateSpec, render_plate, sample_spec
 
 
 def clean_line(seed: int = 0, style: str = "white7") -> np.ndarray:
@@ -165,3 +170,76 @@ def test_gate_redraws_a_bad_draw_with_the_same_plate() -> None:
     spec1, image1, _q1, h1 = film(np.random.default_rng(seed))
     assert spec1 == spec0 and h1 == h0
     assert image1.tobytes() != image0.tobytes()
+
+
+def _mounted(style: str, seed: int = 4) -> tuple[PlateSpec, np.ndarray, np.ndarray, np.ndarray, list[Box]]:
+    """(spec, scene RGB float, the same scene as an undegraded BGR image, quad, glyph boxes)."""
+    rng = np.random.default_rng(seed)
+    spec = sample_spec(rng, style)
+    boxes: list[Box] = []
+    plate = render_plate(spec, rng, render_scale(40.0, spec.two_line, STYLES[style][1][1]), boxes=boxes)
+    scene, quad = mount(plate, rng, spec.two_line, 40.0)
+    clean = cv2.cvtColor(np.clip(scene, 0, 255).astype(np.uint8), cv2.COLOR_RGB2BGR)
+    return spec, scene, clean, quad, boxes
+
+
+def _spans(boxes: list[Box]) -> list[tuple[float, float]]:
+    return [(float(b.x), float(b.x + b.w)) for b in boxes]
+
+
+def _plate_w(style: str) -> int:
+    rng = np.random.default_rng(4)
+    spec = sample_spec(rng, style)
+    return render_plate(spec, rng, render_scale(40.0, spec.two_line, STYLES[style][1][1])).shape[1]
+
+
+@pytest.mark.parametrize("style", ["white8", "green_two", "yellow_long"])
+def test_wiped_labels_keep_an_untouched_plate_and_hide_a_blank_one(style: str) -> None:
+    spec, scene, clean, quad, boxes = _mounted(style)
+    w = _plate_w(style)
+    assert wiped_labels(scene, clean, quad, spec.lines, _spans(boxes), w) == spec.lines
+    white = np.full_like(clean, 255)
+    assert wiped_labels(scene, white, quad, spec.lines, _spans(boxes), w) == tuple(
+        HIDDEN * len(line) for line in spec.lines
+    )
+
+
+@pytest.mark.parametrize("target", [0, 3, 6])
+def test_wiped_labels_hide_the_character_under_a_blot_and_no_other(target: int) -> None:
+    """A white blot over one glyph of a white8 plate (as a glare spot wipes one): that one is hidden."""
+    spec, scene, clean, quad, boxes = _mounted("white8")
+    w = _plate_w("white8")
+    to_image = cv2.getPerspectiveTransform(
+        np.array([[0, 0], [w, 0], [w, 1], [0, 1]], np.float32), np.asarray(quad, np.float32)
+    )
+    b = boxes[target]
+    corners = np.array([[[b.x, 0], [b.x + b.w, 0], [b.x + b.w, 1], [b.x, 1]]], np.float32)
+    blot = clean.copy()
+    cv2.fillConvexPoly(blot, cv2.perspectiveTransform(corners, to_image)[0].astype(np.int32), (255, 255, 255))
+    (read,) = wiped_labels(scene, blot, quad, spec.lines, _spans(boxes), w)
+    expected = "".join(HIDDEN if i == target else ch for i, ch in enumerate(spec.text))
+    assert read == expected
+
+
+def test_wiped_plates_are_sought_labelled_and_repeatable() -> None:
+    """``wiped``: some plates come out with characters labelled hidden, the same for the same seed;
+    at 0 nothing changes (the seeded sets draw what they drew)."""
+    hidden = 0
+    for seed in range(40):
+        spec, _image, _q, _h, lines = film_labelled(np.random.default_rng(seed), wiped=1.0)
+        assert len("".join(lines)) == len(spec.text)
+        hidden += HIDDEN in "".join(lines)
+    assert hidden >= 1
+    a = film_labelled(np.random.default_rng(11), wiped=1.0)
+    b = film_labelled(np.random.default_rng(11), wiped=1.0)
+    np.testing.assert_array_equal(a[1], b[1])
+    assert a[4] == b[4]
+    spec0, image0, _q, _h = film(np.random.default_rng(11))
+    _spec1, image1, _q1, _h1, lines1 = film_labelled(np.random.default_rng(11), wiped=0.0)
+    np.testing.assert_array_equal(image0, image1)
+    assert lines1 == spec0.lines
+
+
+def test_a_seeded_set_refuses_wiped_plates(tmp_path: Path) -> None:
+    with pytest.raises(SystemExit):
+        dataset_main(["testset", "--out", str(tmp_path), "--plates", "1", "--wiped", "0.5"])
