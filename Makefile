@@ -136,6 +136,9 @@ READER_HIDDEN_MINUTES ?= 14
 READER_VIDEO_SEED ?= 87
 READER_VIDEO_PLATES ?= 50000
 READER_VIDEO_MINUTES ?= 45
+# the wiped-characters experiment (HISTORY: not shipped): plates drawn wiped out in part, labelled hidden
+READER_WIPED_SEED ?= 89
+READER_WIPED_PLATES ?= 20000
 TESTSET_OCCLUDED_SEED ?= 9651
 TESTSET_OCCLUDED_PLATES ?= 600
 # a person's judgement of each of the shipped reader's misreads (illegible / borderline / legible), per set
@@ -195,7 +198,7 @@ PROVENANCE_CHECK = $(PY) -m models.training.provenance check
 # the number of misreads in an eval failures CSV (its one argument) reported at confidence >= 0.95
 SURE_MISREADS = $(PY) -c "import csv,sys; r=list(csv.DictReader(open(sys.argv[1],encoding='utf-8'))); print('sure misreads:', sum(float(x['confidence'])>=0.95 for x in r))"
 
-.PHONY: demo demo-images models reader-data reader-tune-data reader-tune2-data reader-tune6-data reader-cam-data reader-swa-data reader-varied-data reader-built-data reader-letters-data reader-hieut-data reader-digits-data reader-occlude-data reader-video-data reader-pt reader-int8 testset testset-loose testset-unseen testset-built testset-occluded testsets-check audit-score probes-turned probes-light probes-crops probes-codec calibset reader locator detector scenes eval-scenes eval-synthetic contact-sheet
+.PHONY: demo demo-images models reader-data reader-tune-data reader-tune2-data reader-tune6-data reader-cam-data reader-swa-data reader-varied-data reader-built-data reader-letters-data reader-hieut-data reader-digits-data reader-occlude-data reader-video-data reader-wiped-data reader-pt reader-int8 testset testset-loose testset-unseen testset-built testset-occluded testsets-check audit-score probes-turned probes-light probes-crops probes-codec calibset reader locator detector scenes eval-scenes eval-synthetic contact-sheet
 
 ## reader-data: synthetic reader shards in build/reader-data (resumable)
 reader-data: venv
@@ -374,6 +377,15 @@ reader-occlude-data: reader-digits-data
 ##                     with an occluder (four in five over a character, labelled hidden)
 reader-video-data: venv
 	$(PY) -m models.training.dataset shards --out build/reader-video --plates $(READER_VIDEO_PLATES) --seed $(READER_VIDEO_SEED) --per-shard 2500 --focus 0.5 --locator models --typefaces built-digits --occlude 0.2 --video 0.5
+
+## reader-wiped-data: READER_WIPED_PLATES new plates in build/reader-wiped (seed READER_WIPED_SEED), drawn as
+##                     reader-video-data's, each sought among the draws the legibility gate refuses and its
+##                     wiped-out characters labelled hidden (legibility.wiped_labels), with every shard of
+##                     build/reader-video linked in: the data of the experiment in HISTORY (not shipped)
+reader-wiped-data: reader-video-data
+	@mkdir -p build/reader-wiped
+	$(call LINK_SHARDS,build/reader-video,build/reader-wiped)
+	$(PY) -m models.training.dataset shards --out build/reader-wiped --plates $(READER_WIPED_PLATES) --seed $(READER_WIPED_SEED) --per-shard 2500 --focus 0.5 --locator models --typefaces built-digits --occlude 0.2 --video 0.5 --wiped 1.0
 
 ## reader-pt: models/reader.pt, the shipped reader's torch weights that a next stage continues from
 ##            (--init), rebuilt from models/reader.onnx (the .pt files are not committed); its batch
