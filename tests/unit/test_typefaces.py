@@ -207,15 +207,7 @@ def test_render_plate_typefaces() -> None:
     spec = sample_spec(np.random.default_rng(1), "white7")
     default = render_plate(spec, np.random.default_rng(2), 0.8)
     assert np.array_equal(default, render_plate(spec, np.random.default_rng(2), 0.8, "standard"))
-    for typefaces in (
-        "varied",
-        "unseen",
-        "built",
-        "built-letters",
-        "built-hieut",
-        "built-digits",
-        "built-all",
-    ):
+    for typefaces in [t for t in TYPEFACES if t != "standard"]:  # every one, listed just below
         a = render_plate(spec, np.random.default_rng(2), 0.8, typefaces)
         assert np.array_equal(a, render_plate(spec, np.random.default_rng(2), 0.8, typefaces))
         assert not np.array_equal(a, default)
