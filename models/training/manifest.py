@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -21,22 +20,9 @@ import onnx
 from edge.areas import READ_MARGIN
 from edge.plate import CHARSET
 from edge.runtime import sha256_of
+from models.training.provenance import git_commit
 
 MANIFEST = Path(__file__).resolve().parent.parent / "manifest.json"
-
-
-def _git_commit() -> str:
-    try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True)
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-        return out.stdout.strip() + ("-dirty" if dirty else "")
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
 
 
 def input_shape(path: Path) -> list[int | str]:
@@ -74,7 +60,7 @@ def record(
         "opset": onnx.load(str(file)).opset_import[0].version,
         "command": command,
         "seed": seed,
-        "git_commit": _git_commit(),
+        "git_commit": git_commit(),
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "metrics": metrics,
         **extra,

@@ -104,12 +104,20 @@ def key(args: list[str]) -> str:
     return " ".join(kept)
 
 
-def _git_commit() -> str:
+def git_commit() -> str:
+    """The checked-out commit, "-dirty" when tracked files are modified; "unknown" outside a checkout.
+    Recorded with every seeded set and every model (`manifest.record`)."""
     try:
-        out = subprocess.run(["git", "describe", "--always", "--dirty"], capture_output=True, text=True)
-    except OSError:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True)
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        return out.stdout.strip() + ("-dirty" if dirty else "")
+    except (OSError, subprocess.CalledProcessError):
         return "unknown"
-    return out.stdout.strip() or "unknown"
 
 
 def describe(set_dir: Path, args: list[str]) -> dict[str, Any]:
@@ -122,7 +130,7 @@ def describe(set_dir: Path, args: list[str]) -> dict[str, Any]:
         "images": n,
         "libraries": libraries(),
         "fonts": fonts(),
-        "git_commit": _git_commit(),
+        "git_commit": git_commit(),
         "drawn": datetime.now(UTC).isoformat(timespec="seconds"),
     }
 
