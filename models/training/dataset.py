@@ -130,11 +130,7 @@ def _film(
     if seek_wiped:
         assert boxes is not None
         spans = [(float(b.x), float(b.x + b.w)) for b in boxes]
-        hidden = wiped_labels(scene, image, quad, spec.lines, spans, plate.shape[1])
-        lines = tuple(
-            "".join(HIDDEN if HIDDEN in (a, b) else a for a, b in zip(old, new, strict=True))
-            for old, new in zip(lines, hidden, strict=True)
-        )
+        lines = wiped_labels(scene, image, quad, lines, spans, plate.shape[1])  # keeps an occluder's
     return spec, image, quad, char_h, score, lines
 
 

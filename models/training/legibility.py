@@ -99,15 +99,22 @@ def plate_legibility(
     lifted by the difference of the two bars, whichever is lower: one number, one threshold
     (`MIN_LEGIBILITY`), and a line fails when either measure fails.
     """
-    clean = cv2.cvtColor(np.clip(clean_rgb, 0, 255).astype(np.uint8), cv2.COLOR_RGB2GRAY)
-    degraded = to_gray(degraded_bgr)
     scores = []
-    for role in roles_for(two_line):
-        q = area_quad(quad, role)
-        a, b = _band(warp_area(clean, q)), _band(warp_area(degraded, q))  # once for both measures
+    for a, b in _line_bands(clean_rgb, degraded_bgr, quad, two_line):  # once for both measures
         glyph = glyph_legibility_band(a, b) + (MIN_LEGIBILITY - MIN_GLYPH_LEGIBILITY)
         scores.append(min(line_legibility_band(a, b), glyph))
     return min(scores)
+
+
+def _line_bands(
+    clean_rgb: np.ndarray, degraded_bgr: np.ndarray, quad: np.ndarray, two_line: bool
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Each line of a filmed plate, top first, cut with the product's area geometry from the image
+    before and after the photometric stage, and band-passed: (clean, degraded) per line."""
+    clean = cv2.cvtColor(np.clip(clean_rgb, 0, 255).astype(np.uint8), cv2.COLOR_RGB2GRAY)
+    degraded = to_gray(degraded_bgr)
+    quads = [area_quad(quad, role) for role in roles_for(two_line)]
+    return [(_band(warp_area(clean, q)), _band(warp_area(degraded, q))) for q in quads]
 
 
 #: A line scoring below this is gone as a whole ("below ~0.3 nobody can read a line"): every character
@@ -129,15 +136,12 @@ def wiped_labels(
 
     A gated draw never holds such a character, so the reader never saw one and reads a glare blot
     over a digit as no digit at all, sure (314소6872 read 31소6872 at 1.000). Labelled hidden, it is
-    taught the doubt the product already acts on (`edge.plate.doubt_hidden`). A character already
-    `HIDDEN` (an occluder) stays so.
+    taught the doubt the product already acts on (`edge.plate.doubt_hidden`). A character ``lines``
+    already holds as `HIDDEN` (an occluder's) stays so.
     """
-    clean = cv2.cvtColor(np.clip(clean_rgb, 0, 255).astype(np.uint8), cv2.COLOR_RGB2GRAY)
-    degraded = to_gray(degraded_bgr)
     out, at = [], 0
-    for role, line in zip(roles_for(len(lines) == 2), lines, strict=True):
-        q = area_quad(quad, role)
-        a, b = _band(warp_area(clean, q)), _band(warp_area(degraded, q))
+    bands = _line_bands(clean_rgb, degraded_bgr, quad, len(lines) == 2)
+    for (a, b), line in zip(bands, lines, strict=True):
         whole = line_legibility_band(a, b)
         chars = []
         for i, ch in enumerate(line):
