@@ -291,9 +291,8 @@ def _typeface(rng: np.random.Generator, typefaces: str) -> _Typeface:
     if typefaces.startswith("built") and rng.random() < BUILT_HANGUL_SHARE:
         style = sample_style(rng, hieut=typefaces == "built-hieut")
         tf = dataclasses.replace(tf, strokes=style, built_regions=typefaces in ("built", "built-all"))
-    if (
-        typefaces in ("built-digits", "built-all") and rng.random() < BUILT_DIGIT_SHARE
-    ):  # drawn apart from the Hangul's
+    # the digit share is drawn apart from the Hangul's
+    if typefaces in ("built-digits", "built-all") and rng.random() < BUILT_DIGIT_SHARE:
         tf = dataclasses.replace(tf, digits=sample_digit_style(rng))
     return tf
 
