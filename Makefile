@@ -139,6 +139,8 @@ READER_VIDEO_MINUTES ?= 45
 # the wiped-characters experiment (HISTORY: not shipped): plates drawn wiped out in part, labelled hidden
 READER_WIPED_SEED ?= 89
 READER_WIPED_PLATES ?= 20000
+READER_MANY_SEED ?= 91
+READER_MANY_PLATES ?= 60000
 TESTSET_OCCLUDED_SEED ?= 9651
 TESTSET_OCCLUDED_PLATES ?= 600
 # a person's judgement of each of the shipped reader's misreads (illegible / borderline / legible), per set
@@ -198,7 +200,7 @@ PROVENANCE_CHECK = $(PY) -m models.training.provenance check
 # the number of misreads in an eval failures CSV (its one argument) reported at confidence >= 0.95
 SURE_MISREADS = $(PY) -c "import csv,sys; r=list(csv.DictReader(open(sys.argv[1],encoding='utf-8'))); print('sure misreads:', sum(float(x['confidence'])>=0.95 for x in r))"
 
-.PHONY: demo demo-images models reader-data reader-tune-data reader-tune2-data reader-tune6-data reader-cam-data reader-swa-data reader-varied-data reader-built-data reader-letters-data reader-hieut-data reader-digits-data reader-occlude-data reader-video-data reader-wiped-data reader-pt reader-int8 testset testset-loose testset-unseen testset-built testset-occluded testsets-check audit-score probes-turned probes-light probes-crops probes-codec calibset reader locator detector scenes eval-scenes eval-synthetic contact-sheet
+.PHONY: demo demo-images models reader-data reader-tune-data reader-tune2-data reader-tune6-data reader-cam-data reader-swa-data reader-varied-data reader-built-data reader-letters-data reader-hieut-data reader-digits-data reader-occlude-data reader-video-data reader-wiped-data reader-many-data reader-pt reader-int8 testset testset-loose testset-unseen testset-built testset-occluded testsets-check audit-score probes-turned probes-light probes-crops probes-codec calibset reader locator detector scenes eval-scenes eval-synthetic contact-sheet
 
 ## reader-data: synthetic reader shards in build/reader-data (resumable)
 reader-data: venv
@@ -386,6 +388,12 @@ reader-wiped-data: reader-video-data
 	@mkdir -p build/reader-wiped
 	$(call LINK_SHARDS,build/reader-video,build/reader-wiped)
 	$(PY) -m models.training.dataset shards --out build/reader-wiped --plates $(READER_WIPED_PLATES) --seed $(READER_WIPED_SEED) --per-shard 2500 --focus 0.5 --locator models --typefaces built-digits --occlude 0.2 --video 0.5 --wiped 1.0
+
+## reader-many-data: READER_MANY_PLATES new plates in build/reader-many (seed READER_MANY_SEED), drawn as
+##                    reader-video-data's in --typefaces built-many: the fonts of eleven more Hangul
+##                    families and ten more digit faces (glyphs.MORE_HANGUL_FONTS, MORE_DIGIT_FONTS)
+reader-many-data: venv
+	$(PY) -m models.training.dataset shards --out build/reader-many --plates $(READER_MANY_PLATES) --seed $(READER_MANY_SEED) --per-shard 2500 --focus 0.5 --locator models --typefaces built-many --occlude 0.2 --video 0.5
 
 ## reader-pt: models/reader.pt, the shipped reader's torch weights that a next stage continues from
 ##            (--init), rebuilt from models/reader.onnx (the .pt files are not committed); its batch

@@ -29,6 +29,15 @@ PACKAGES=(
     fonts-dejavu-core
     fonts-liberation
     fonts-roboto-unhinted
+    fonts-woowa-bm
+    fonts-unfonts-extra
+    fonts-lexi-gulim
+    fonts-naver-d2coding
+    fonts-alee
+    fonts-urw-base35
+    fonts-open-sans
+    fonts-b612
+    fonts-league-spartan
     systemd
     shellcheck
     chromium

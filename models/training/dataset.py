@@ -351,7 +351,9 @@ def main(argv: list[str] | None = None) -> int:
         help="fonts: standard (the seeded sets), varied (training: more fonts, bent glyphs), unseen "
         "(fonts no training set holds), built (training: half the plates' Hangul built from strokes), "
         "built-letters (as built, region names kept in the fonts), built-hieut (as built-letters, "
-        "ㅎ in more shapes)",
+        "ㅎ in more shapes), built-digits (as built-letters, half the plates' digits built too), "
+        "built-all (as built-digits, region names built), built-many (as built-digits, in the fonts "
+        "of many more families)",
     )
     a = ap.parse_args(argv)
     if a.what == "shards":

@@ -9,7 +9,10 @@ one font's habits.
 
 Fonts (Debian packages, free licences): fonts-nanum (OFL), fonts-noto-cjk (OFL), fonts-unfonts-core
 (GPL-2 with font exception), fonts-baekmuk (Baekmuk licence), fonts-dejavu (Bitstream Vera),
-fonts-liberation (OFL), fonts-roboto (Apache-2.0).
+fonts-liberation (OFL), fonts-roboto (Apache-2.0); for the "built-many" training typefaces only,
+fonts-woowa-bm (OFL), fonts-unfonts-extra (GPL-2 with font exception), fonts-lexi-gulim, fonts-naver-d2coding
+(OFL), fonts-alee, fonts-urw-base35 (AGPL with font exception), fonts-open-sans (Apache-2.0), fonts-b612
+(OFL) and fonts-league-spartan (OFL). No font is shipped: they only draw training plates.
 """
 
 from __future__ import annotations
@@ -88,6 +91,37 @@ UNSEEN_DIGIT_FONTS: tuple[tuple[str, int], ...] = (
     ("truetype/liberation/LiberationSans-Bold.ttf", 0),
     ("truetype/dejavu/DejaVuSans-Bold.ttf", 0),
 )
+# Training-only families ("built-many"): every other Korean gothic Debian packages, and condensed Latin
+# digits. Each typeface is learnt as itself (HISTORY: a held-out Hangul family), so the only hope of
+# reading the plate's own typeface, which none of these is, is many families. Chosen to look like
+# lettering: the handwritten, brush and serif faces, the eco font's holes and the coding fonts' dotted
+# zeros are left out. None is a face of the unseen set, nor a regular-width Latin face like its digits,
+# so that set still measures faces never seen.
+MORE_HANGUL_FONTS: tuple[tuple[str, int], ...] = (
+    ("truetype/woowa-bm/BMDOHYEON_ttf.ttf", 0),
+    ("truetype/woowa-bm/BMEULJIROTTF.ttf", 0),
+    ("truetype/woowa-bm/BMHANNAPro.ttf", 0),
+    ("truetype/woowa-bm/BMHANNA_11yrs_ttf.ttf", 0),
+    ("truetype/woowa-bm/BMJUA_ttf.ttf", 0),
+    ("truetype/unfonts-extra/UnYetgul.ttf", 0),
+    ("truetype/unfonts-extra/UnJamoDotum.ttf", 0),
+    ("truetype/unfonts-extra/UnJamoSora.ttf", 0),
+    ("truetype/lexi/LexiGulim.ttf", 0),
+    ("truetype/naver-d2coding/D2Coding-Ver1.3.2-20180524-all.ttc", 1),  # face 1 = bold
+    ("truetype/alee/Bangwool.ttf", 0),
+)
+MORE_DIGIT_FONTS: tuple[tuple[str, int], ...] = (
+    ("opentype/urw-base35/NimbusSansNarrow-Bold.otf", 0),
+    ("truetype/open-sans/OpenSans-CondBold.ttf", 0),
+    ("opentype/b612/B612-Bold.otf", 0),
+    ("opentype/league-spartan/LeagueSpartan-Bold.otf", 0),
+    ("truetype/woowa-bm/BMDOHYEON_ttf.ttf", 0),
+    ("truetype/woowa-bm/BMEULJIROTTF.ttf", 0),
+    ("truetype/woowa-bm/BMHANNAPro.ttf", 0),
+    ("truetype/woowa-bm/BMJUA_ttf.ttf", 0),
+    ("truetype/unfonts-extra/UnYetgul.ttf", 0),
+    ("truetype/lexi/LexiGulim.ttf", 0),
+)
 LATIN_FONTS: tuple[tuple[str, int], ...] = (
     ("truetype/dejavu/DejaVuSans-Bold.ttf", 0),
     ("truetype/liberation/LiberationSans-Bold.ttf", 0),
@@ -103,6 +137,7 @@ TYPEFACES: dict[str, tuple[tuple[tuple[str, int], ...], tuple[tuple[str, int], .
     "built-hieut": (HANGUL_FONTS, DIGIT_FONTS),  # as built-letters, ㅎ in more shapes (hangul_strokes)
     "built-digits": (HANGUL_FONTS, DIGIT_FONTS),  # as built-letters, and digits built (digit_strokes)
     "built-all": (HANGUL_FONTS, DIGIT_FONTS),  # as built-digits, region names built too (as in "built")
+    "built-many": (HANGUL_FONTS + MORE_HANGUL_FONTS, DIGIT_FONTS + MORE_DIGIT_FONTS),  # as built-digits
 }
 
 _RENDER_PX = 160  # glyph masks are rendered once at this size and scaled down into slots

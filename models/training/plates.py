@@ -72,6 +72,8 @@ RGB = tuple[float, float, float]
 BUILT_HANGUL_SHARE = 0.5
 # "built-digits": the share of plates whose digits are built from strokes (drawn apart from the Hangul's)
 BUILT_DIGIT_SHARE = 0.5
+#: The typeface sets that build digits on `BUILT_DIGIT_SHARE` of their plates.
+BUILDS_DIGITS = ("built-digits", "built-all", "built-many")
 
 
 @dataclass(frozen=True)
@@ -274,7 +276,8 @@ def _typeface(rng: np.random.Generator, typefaces: str) -> _Typeface:
     strokes (`hangul_strokes`), each plate its own; "built-letters" builds only the class letter and
     keeps region names in the fonts; "built-hieut" does too, with ㅎ drawn in more shapes; "built-digits"
     does as "built-letters" and, on a share of its plates drawn apart, builds the digits from strokes
-    (`digit_strokes`); "built-all" does as "built-digits" with region names built too. Only these two
+    (`digit_strokes`); "built-all" does as "built-digits" with region names built too; "built-many" does
+    as "built-digits" with the fonts of many more families (`glyphs.MORE_HANGUL_FONTS`). Only these three
     draw the digit share, so the others draw as they always did.
     """
     if typefaces not in TYPEFACES:
@@ -292,7 +295,7 @@ def _typeface(rng: np.random.Generator, typefaces: str) -> _Typeface:
         style = sample_style(rng, hieut=typefaces == "built-hieut")
         tf = dataclasses.replace(tf, strokes=style, built_regions=typefaces in ("built", "built-all"))
     # the digit share is drawn apart from the Hangul's
-    if typefaces in ("built-digits", "built-all") and rng.random() < BUILT_DIGIT_SHARE:
+    if typefaces in BUILDS_DIGITS and rng.random() < BUILT_DIGIT_SHARE:
         tf = dataclasses.replace(tf, digits=sample_digit_style(rng))
     return tf
 

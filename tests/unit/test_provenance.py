@@ -89,6 +89,18 @@ def test_another_draw_names_the_ingredient_that_differs(two_draws: tuple[Path, P
     assert f"font {font}: not installed then" in line
 
 
+def test_a_font_listed_after_the_record_is_not_named(two_draws: tuple[Path, Path]) -> None:
+    # "built-many" added fonts after the seeded sets were recorded; they draw none of those sets
+    a, _ = two_draws
+    here = provenance.read(a)
+    older = json.loads(json.dumps(here))
+    older["digest"] = "0" * 64
+    del older["fonts"]["truetype/woowa-bm/BMDOHYEON_ttf.ttf"]
+    same, line = provenance.verdict(a, {here["key"]: older})
+    assert not same and "BMDOHYEON" not in line
+    assert "the synthesizer's code changed" in line
+
+
 def test_same_ingredients_and_another_draw_blames_the_code(two_draws: tuple[Path, Path]) -> None:
     a, _ = two_draws
     here = provenance.read(a)

@@ -16,6 +16,8 @@ from models.training.dataset import ShardJob, _shard
 from models.training.glyphs import (
     DIGIT_FONTS,
     HANGUL_FONTS,
+    MORE_DIGIT_FONTS,
+    MORE_HANGUL_FONTS,
     TYPEFACES,
     UNSEEN_DIGIT_FONTS,
     UNSEEN_HANGUL_FONTS,
@@ -26,10 +28,18 @@ from models.training.glyphs import (
     glyph_mask,
     warp_glyph,
 )
-from models.training.plates import _typeface, render_plate, sample_spec
+from models.training.plates import BUILDS_DIGITS, _typeface, render_plate, sample_spec
 
 HANGUL = [ch for ch in CHARSET if ch not in DIGITS]
-TRAINING_FONTS = {p for p, _ in HANGUL_FONTS + DIGIT_FONTS + VARIED_HANGUL_FONTS + VARIED_DIGIT_FONTS}
+TRAINING_FONTS = {
+    p
+    for p, _ in HANGUL_FONTS
+    + DIGIT_FONTS
+    + VARIED_HANGUL_FONTS
+    + VARIED_DIGIT_FONTS
+    + MORE_HANGUL_FONTS
+    + MORE_DIGIT_FONTS
+}
 
 
 def test_unseen_fonts_are_in_no_training_set() -> None:
@@ -54,6 +64,25 @@ def test_typeface_fonts_draw_every_character_they_print(
     for font in available(fonts):
         for ch in chars:
             assert glyph_mask(font, ch).max() > 0.5, (font, ch)
+
+
+@pytest.mark.parametrize(("fonts", "chars"), [(MORE_HANGUL_FONTS, HANGUL), (MORE_DIGIT_FONTS, list(DIGITS))])
+def test_the_many_families_are_installed_and_hold_every_character(
+    fonts: tuple[tuple[str, int], ...], chars: list[str]
+) -> None:
+    """scripts/sysdeps.sh installs them; a missing one would be skipped silently by `available`. A
+    character a font lacks comes out as its .notdef: an empty box, which has ink too (compared with it
+    here), or nothing (`glyph_mask` refuses it)."""
+    assert len(available(fonts)) == len(fonts)
+    for font in available(fonts):
+        try:
+            notdef = glyph_mask(font, "\u0378")  # an unassigned code point: no font can draw it
+        except ValueError:
+            notdef = np.zeros((1, 1), np.float32)  # an empty .notdef
+        for ch in chars:
+            mask = glyph_mask(font, ch)
+            assert mask.max() > 0.5, (font, ch)
+            assert not (mask.shape == notdef.shape and np.allclose(mask, notdef)), (font, ch)
 
 
 def _iou_in_one_box(a: np.ndarray, b: np.ndarray) -> float:
@@ -111,6 +140,7 @@ def test_standard_typefaces_draw_as_every_release_before() -> None:
         ("built-hieut", HANGUL_FONTS, DIGIT_FONTS, (0.0, 0.0)),
         ("built-digits", HANGUL_FONTS, DIGIT_FONTS, (0.0, 0.0)),
         ("built-all", HANGUL_FONTS, DIGIT_FONTS, (0.0, 0.0)),
+        ("built-many", HANGUL_FONTS + MORE_HANGUL_FONTS, DIGIT_FONTS + MORE_DIGIT_FONTS, (0.0, 0.0)),
     ],
 )
 def test_typeface_draws_its_own_fonts(
@@ -131,8 +161,10 @@ def test_typeface_draws_its_own_fonts(
     # only "built-hieut" widens ㅎ: the other modes draw the styles they always drew
     wide = {d.strokes.h_ring for d in draws if d.strokes}
     assert (len(wide) > 100) if typefaces == "built-hieut" else wide <= {1.0}
-    # only "built-digits" and "built-all" build digits, on about half their plates, letter built or not
-    builds_digits = typefaces in ("built-digits", "built-all")
+    # only "built-digits", "built-all" and "built-many" build digits, on about half their plates, letter
+    # built or not
+    builds_digits = typefaces in BUILDS_DIGITS
+    assert builds_digits == (typefaces in ("built-digits", "built-all", "built-many"))
     digits = [d.digits is not None for d in draws]
     assert (0.4 <= np.mean(digits) <= 0.6) if builds_digits else not any(digits)
     if builds_digits:
@@ -159,6 +191,19 @@ def test_built_all_draws_as_built_digits_with_region_names_built() -> None:
         assert everything == digits
 
 
+def test_built_many_draws_as_built_digits_in_more_fonts() -> None:
+    fonts = {"built-digits": set(), "built-many": set()}
+    for seed in range(60):
+        digits = _typeface(np.random.default_rng(seed), "built-digits")
+        many = _typeface(np.random.default_rng(seed), "built-many")
+        fonts["built-digits"].add(digits.hangul_font)
+        fonts["built-many"].add(many.hangul_font)
+        assert (
+            dataclasses.replace(many, hangul_font=digits.hangul_font, digit_font=digits.digit_font) == digits
+        )
+    assert fonts["built-many"] - fonts["built-digits"]  # and it draws fonts built-digits never does
+
+
 @pytest.mark.parametrize(
     ("typefaces", "region_built"),
     [
@@ -167,6 +212,7 @@ def test_built_all_draws_as_built_digits_with_region_names_built() -> None:
         ("built-hieut", False),
         ("built-digits", False),
         ("built-all", True),
+        ("built-many", False),
     ],
 )
 def test_built_typefaces_build_the_letter_and_maybe_the_region(typefaces: str, region_built: bool) -> None:
@@ -222,10 +268,11 @@ def test_render_plate_typefaces() -> None:
         "built-hieut",
         "built-digits",
         "built-all",
+        "built-many",
     )
 
 
-@pytest.mark.parametrize("typefaces", ["varied", "built", "built-digits"])
+@pytest.mark.parametrize("typefaces", ["varied", "built", "built-digits", "built-many"])
 def test_a_training_typeface_shard_holds_valid_labels(tmp_path: Path, typefaces: str) -> None:
     path = Path(_shard(ShardJob(11, 4, str(tmp_path), typefaces=typefaces)))
     with np.load(path) as data:
