@@ -139,12 +139,14 @@ READER_VIDEO_MINUTES ?= 45
 # the wiped-characters experiment (HISTORY: not shipped): plates drawn wiped out in part, labelled hidden
 READER_WIPED_SEED ?= 89
 READER_WIPED_PLATES ?= 20000
+# the fourteenth stage: the thirteenth's plates drawn in the fonts of many more families (built-many)
 READER_MANY_SEED ?= 91
 READER_MANY_PLATES ?= 60000
+READER_MANY_MINUTES ?= 50
 TESTSET_OCCLUDED_SEED ?= 9651
 TESTSET_OCCLUDED_PLATES ?= 600
 # a person's judgement of each of the shipped reader's misreads (illegible / borderline / legible), per set
-AUDIT ?= models/audits/reader-v12
+AUDIT ?= models/audits/reader-v13
 # five stages: from scratch (warm-up, plateau hold, decay), a second cosine from a lower peak, a third on
 # build/reader-tune (region-name plates oversampled, half the areas cut by the shipped locator), a
 # fourth, shorter and from a lower peak, on build/reader-tune2 (the same plus as many new plates again),
@@ -163,7 +165,9 @@ AUDIT ?= models/audits/reader-v12
 # of the head alone was trained, on those plates and a third as many again with occluders
 # (train_reader --only-hidden: every other weight stays v10's); the thirteenth fine-tunes v11 whole, the
 # hidden class with it, on plates half of which were filmed through H.264 and a fifth occluded
-# (reader-video-data), and v12 is v11 weighted 2:1 with its average
+# (reader-video-data), and v12 is v11 weighted 2:1 with its average; the fourteenth fine-tunes v12 whole
+# on the same kind of plates drawn in the fonts of eleven more Hangul families and ten more digit faces
+# (reader-many-data), and v13 is v12 weighted 2:1 with its average
 READER_CMD = $(PY) -m models.training.train_reader --data build/reader-data --minutes $(READER_MINUTES) --out models/reader.onnx --seed $(READER_SEED) \
 	&& $(PY) -m models.training.train_reader --data build/reader-data --minutes $(READER_TUNE_MINUTES) --out models/reader.onnx --seed $(READER_SEED) --init models/reader.pt --lr 1e-3 \
 	&& $(PY) -m models.training.train_reader --data build/reader-tune --minutes $(READER_FOCUS_MINUTES) --out models/reader.onnx --seed $(READER_TUNE_SEED) --init models/reader.pt --lr 7e-4 \
@@ -181,7 +185,9 @@ READER_CMD = $(PY) -m models.training.train_reader --data build/reader-data --mi
 	&& $(PY) -m models.training.average_reader --out models/reader.onnx models/reader.pt models/reader.pt build/reader-digits/reader.pt \
 	&& $(PY) -m models.training.train_reader --data build/reader-occlude --minutes $(READER_HIDDEN_MINUTES) --out models/reader.onnx --seed $(READER_HIDDEN_SEED) --init models/reader.pt --hidden-class --only-hidden --lr 3e-3 --jitter 0.03 --threads 2 --log-every 300 \
 	&& $(PY) -m models.training.train_reader --data build/reader-video --minutes $(READER_VIDEO_MINUTES) --out build/reader-video/reader.onnx --seed $(READER_VIDEO_SEED) --init models/reader.pt --hidden-class --lr 3e-4 --swa-start 0.25 --swa-lr 1.5e-4 --swa-every 100 --jitter 0.03 --threads 2 --log-every 300 \
-	&& $(PY) -m models.training.average_reader --out models/reader.onnx models/reader.pt models/reader.pt build/reader-video/reader.pt
+	&& $(PY) -m models.training.average_reader --out models/reader.onnx models/reader.pt models/reader.pt build/reader-video/reader.pt \
+	&& $(PY) -m models.training.train_reader --data build/reader-many --minutes $(READER_MANY_MINUTES) --out build/reader-many/reader.onnx --seed $(READER_MANY_SEED) --init models/reader.pt --hidden-class --lr 3e-4 --swa-start 0.25 --swa-lr 1.5e-4 --swa-every 100 --jitter 0.03 --threads 2 --log-every 300 \
+	&& $(PY) -m models.training.average_reader --out models/reader.onnx models/reader.pt models/reader.pt build/reader-many/reader.pt
 DETECTOR_SEED ?= 3
 DETECTOR_MINUTES ?= 60
 DETECTOR_FRAMES ?= 10000
@@ -402,9 +408,9 @@ reader-pt: venv
 	$(PY) -m models.training.dataset shards --out build/reader-bn --plates 2000 --seed 73 --focus 0.5 --locator models
 	$(PY) -m models.training.reader_from_onnx models/reader.onnx --data build/reader-bn --out models/reader.pt
 
-reader: reader-data reader-tune-data reader-tune2-data reader-tune6-data reader-cam-data reader-swa-data reader-letters-data reader-digits-data reader-occlude-data reader-video-data
+reader: reader-data reader-tune-data reader-tune2-data reader-tune6-data reader-cam-data reader-swa-data reader-letters-data reader-digits-data reader-occlude-data reader-video-data reader-many-data
 	$(READER_CMD)
-	$(PY) -m models.training.manifest reader models/reader.onnx --seed $(READER_VIDEO_SEED) --command "$(subst $(PY) ,python ,$(READER_CMD))"
+	$(PY) -m models.training.manifest reader models/reader.onnx --seed $(READER_MANY_SEED) --command "$(subst $(PY) ,python ,$(READER_CMD))"
 	$(MAKE) reader-int8
 
 ## reader-int8: models/reader.int8.onnx, the reader's convolutions in int8 for CPUs, calibrated on 1,000

@@ -19,7 +19,7 @@ from edge.engine import Engine
 from edge.evaluate import read_manifest
 from edge.imageio import read_image
 from edge.misread_sheet import COLUMNS, ROWS, TILE_H, TILE_W
-from edge.plate import CHARSET, HIDDEN, is_valid
+from edge.plate import CHARSET, HIDDEN, greedy_decode, is_valid
 from edge.runtime import ModelError, Precision, load_manifest
 from models.training.dataset import film_labelled
 from models.training.probes import DIM_SEED, relit
@@ -195,7 +195,11 @@ def test_the_int8_copy_reads_the_samples_as_the_float_reader_does(engine: Engine
     give or take two, and differ only where neither is sure; six of the samples are read below 0.5 by
     both, so two can flip either way (the shipped pair, reader v12: the float copy reads 17로1734 as
     17로1731 at 0.25 and 충남51더4510 as 경남 at 0.37, the int8 copy both right at 0.36 and 0.42; reader
-    v11's pair differed on one plate). Every character's probabilities are close."""
+    v11's pair differed on one plate). Each area reads the same characters, each at about the same
+    peak probability. Frame by frame the two may differ more where a character starts: reader v13's pair
+    puts the onset of the 6 of 61호2718 one frame apart (blank 0.70 against 0.48 on that frame, both
+    reading 61호2718 at 1.00), which an earlier per-frame bound of 0.15 failed; CTC onsets are not
+    readings, so the bound is on each character's peak."""
     quick_engine = Engine.load(require_models(), device="cpu", precision="int8")
     rows = list(read_manifest(SAMPLES))
     images = [read_image(r.path).image for r in rows]
@@ -211,7 +215,10 @@ def test_the_int8_copy_reads_the_samples_as_the_float_reader_does(engine: Engine
     area = cut_areas(to_gray(images[0]), engine.locator.locate(images[0]).quad, False)[0].pixels
     p8 = quick_engine.reader.probabilities([area])  # type: ignore[attr-defined]
     p32 = engine.reader.probabilities([area])  # type: ignore[attr-defined]
-    assert np.abs(p8 - p32).max() < 0.15
+    text8, peaks8 = greedy_decode(p8[0], CHARSET + HIDDEN)
+    text32, peaks32 = greedy_decode(p32[0], CHARSET + HIDDEN)
+    assert text8 == text32 == rows[0].text
+    assert np.abs(np.array(peaks8) - np.array(peaks32)).max() < 0.15
     assert (p8.argmax(-1) == p32.argmax(-1)).mean() > 0.95
 
 

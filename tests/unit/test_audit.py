@@ -77,6 +77,9 @@ def test_another_draw_is_named_not_silently_scored(
         ("reader-v12-testset.csv", "testset --plates 4500 --seed 9001"),
         ("reader-v12-testset-loose.csv", "testset --plates 1500 --seed 9201 --loose"),
         ("reader-v12-testset-unseen.csv", "testset --plates 1500 --seed 9401 --typefaces unseen"),
+        ("reader-v13-testset.csv", "testset --plates 4500 --seed 9001"),
+        ("reader-v13-testset-loose.csv", "testset --plates 1500 --seed 9201 --loose"),
+        ("reader-v13-testset-unseen.csv", "testset --plates 1500 --seed 9401 --typefaces unseen"),
     ],
 )
 def test_a_committed_audit_judges_the_recorded_draw_of_its_set(audited: str, key: str) -> None:
