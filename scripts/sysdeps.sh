@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Debian packages plate-edge needs outside its virtualenv: the Mosquitto broker (tests, demo), GStreamer's
-# RTSP server with the system python's PyGObject (the stand-in cameras in the tests), Korean fonts (drawing
-# Hangul, rendering synthetic plates), systemd (`systemd-analyze verify` on the unit file; it need not run),
-# shellcheck (deploy/install.sh), make and python3-venv (the build itself).
+# RTSP server with the system python's PyGObject (the stand-in cameras in the tests), Korean and Latin fonts
+# (drawing Hangul, rendering synthetic plates; from fonts-woowa-bm on, only the built-many training
+# typefaces use them), systemd (`systemd-analyze verify` on the unit file; it need not run), shellcheck
+# (deploy/install.sh), make and python3-venv (the build itself).
 # Installs only what is missing, so it is quick when everything is there. Used by `make sysdeps` and .ci/run.
 set -euo pipefail
 

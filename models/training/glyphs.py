@@ -10,9 +10,10 @@ one font's habits.
 Fonts (Debian packages, free licences): fonts-nanum (OFL), fonts-noto-cjk (OFL), fonts-unfonts-core
 (GPL-2 with font exception), fonts-baekmuk (Baekmuk licence), fonts-dejavu (Bitstream Vera),
 fonts-liberation (OFL), fonts-roboto (Apache-2.0); for the "built-many" training typefaces only,
-fonts-woowa-bm (OFL), fonts-unfonts-extra (GPL-2 with font exception), fonts-lexi-gulim, fonts-naver-d2coding
-(OFL), fonts-alee, fonts-urw-base35 (AGPL with font exception), fonts-open-sans (Apache-2.0), fonts-b612
-(OFL) and fonts-league-spartan (OFL). No font is shipped: they only draw training plates.
+fonts-woowa-bm (OFL), fonts-unfonts-extra (GPL-2), fonts-lexi-gulim (GPL-2), fonts-naver-d2coding (OFL),
+fonts-alee (Artistic), fonts-urw-base35 (AGPL-3 with font exception), fonts-open-sans (Apache-2.0),
+fonts-b612 (OFL, EPL-2.0) and fonts-league-spartan (OFL), per their Debian copyright files. No font is
+shipped: they only draw training plates.
 """
 
 from __future__ import annotations
@@ -91,7 +92,7 @@ UNSEEN_DIGIT_FONTS: tuple[tuple[str, int], ...] = (
     ("truetype/liberation/LiberationSans-Bold.ttf", 0),
     ("truetype/dejavu/DejaVuSans-Bold.ttf", 0),
 )
-# Training-only families ("built-many"): every other Korean gothic Debian packages, and condensed Latin
+# Training-only families ("built-many"): most other Korean gothics Debian packages, and condensed Latin
 # digits. Each typeface is learnt as itself (HISTORY: a held-out Hangul family), so the only hope of
 # reading the plate's own typeface, which none of these is, is many families. Chosen to look like
 # lettering: the handwritten, brush and serif faces, the eco font's holes and the coding fonts' dotted
